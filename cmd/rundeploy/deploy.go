@@ -1,0 +1,331 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	run "cloud.google.com/go/run/apiv2"
+	"cloud.google.com/go/run/apiv2/runpb"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/api/option"
+
+	"github.com/rundeploy/rundeploy/deploy"
+	"github.com/rundeploy/rundeploy/wrap"
+)
+
+// session is what a deploy needs once the command line is parsed and the
+// configuration resolved.
+type session struct {
+	cmd    *deployCommand
+	cfg    *wrap.Config
+	creds  *wrap.Credentials
+	target deploy.Target
+	style  deploy.Style
+	quiet  bool // no prompts: --quiet, core/disable_prompts or no terminal
+	opts   []option.ClientOption
+}
+
+// deploy runs one `gcloud run deploy`. args are the deploy arguments;
+// original is what to hand the real gcloud (after `gcloud`) when rundeploy
+// does not handle the deploy itself (source deploys).
+func (a *app) deploy(ctx context.Context, args, original []string) int {
+	cmd, err := parseDeploy(args, a.getenv)
+	if err != nil {
+		var help *helpRequested
+		if errors.As(err, &help) {
+			fmt.Fprint(a.stdout, help.text)
+			return 0
+		}
+		return a.fail(err)
+	}
+	if isSourceDeploy(&cmd.Flags) {
+		fmt.Fprintln(a.stderr, "rundeploy: source deploys are built by gcloud; handing this command to the real gcloud.")
+		return a.gcloud(ctx, stripOwnFlags(original))
+	}
+	if err := cmd.Flags.Validate(); err != nil {
+		return a.fail(err)
+	}
+	s, err := a.resolve(ctx, cmd)
+	if err != nil {
+		return a.fail(err)
+	}
+	if err := a.apply(ctx, s); err != nil {
+		return a.fail(err)
+	}
+	return 0
+}
+
+// isSourceDeploy reports whether gcloud would build from source: --source
+// given, or no --image anywhere.
+func isSourceDeploy(f *deploy.Flags) bool {
+	if f.Source.Set {
+		return true
+	}
+	for _, c := range f.Containers {
+		if c.Source.Set {
+			return true
+		}
+	}
+	if f.Image.Set {
+		return false
+	}
+	for _, c := range f.Containers {
+		if c.Image.Set {
+			return false
+		}
+	}
+	return true
+}
+
+// stripOwnFlags removes rundeploy's own flags before handing a command
+// line to gcloud, which would reject them.
+func stripOwnFlags(args []string) []string {
+	own := []string{"--grant-image-access", "--no-grant-image-access", "--grant-scope",
+		"--preflight", "--no-preflight", "--dry-run", "--no-dry-run", "--propagation-timeout"}
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, _, hasValue := strings.Cut(a, "=")
+		matched := false
+		for _, o := range own {
+			if name == o {
+				matched = true
+				if !hasValue && (o == "--grant-scope" || o == "--propagation-timeout") {
+					i++ // skip the value
+				}
+			}
+		}
+		if !matched {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// resolve finds project, region, service and credentials as gcloud would.
+func (a *app) resolve(ctx context.Context, cmd *deployCommand) (*session, error) {
+	cfg, err := wrap.LoadConfig(a.getenv, cmd.Configuration.Value)
+	if err != nil {
+		return nil, err
+	}
+	s := &session{cmd: cmd, cfg: cfg, style: deploy.StyleFor(a.getenv("TERM"))}
+	s.quiet = cmd.Quiet.Set && cmd.Quiet.Value || cfg.DisablePrompts() || !a.stdinTTY
+
+	project, err := cfg.Project(cmd.Project.Value)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := cfg.Credentials(ctx, wrap.CredentialOptions{
+		Account:                   cmd.Account.Value,
+		AccessTokenFile:           cmd.AccessTokenFile.Value,
+		ImpersonateServiceAccount: cmd.ImpersonateServiceAccount.Value,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.creds = creds
+	s.opts = a.clientOptions(cfg, creds, cmd.BillingProject.Value)
+
+	region, err := cfg.Region(cmd.Region.Value)
+	if err != nil {
+		if s.quiet || !errors.Is(err, wrap.ErrNoRegion) {
+			return nil, err
+		}
+		region, err = a.promptRegion(ctx, s, project)
+		if err != nil {
+			return nil, err
+		}
+	}
+	service, err := serviceName(cmd)
+	if err != nil {
+		return nil, err
+	}
+	s.target = deploy.Target{Project: project, Region: region, Service: service}
+	return s, nil
+}
+
+// serviceName returns the SERVICE positional (the last path segment of
+// namespaces/NS/services/NAME).
+func serviceName(cmd *deployCommand) (string, error) {
+	name := cmd.Service
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	if name == "" {
+		return "", deploy.ValueErrorf("Error parsing [service].\nThe [service] resource is not properly specified.\nFailed to find attribute [service]. The attribute can be set in the following ways: \n- provide the argument [SERVICE] on the command line")
+	}
+	return name, nil
+}
+
+// clientOptions are the options every Google client is built with.
+func (a *app) clientOptions(cfg *wrap.Config, creds *wrap.Credentials, billing string) []option.ClientOption {
+	opts := []option.ClientOption{
+		option.WithTokenSource(creds.TokenSource),
+		option.WithUserAgent("rundeploy/" + version),
+	}
+	if billing == "" {
+		billing, _ = cfg.Get("billing", "quota_project")
+	}
+	if billing != "" && billing != "CURRENT_PROJECT" {
+		opts = append(opts, option.WithQuotaProject(billing))
+	}
+	return opts
+}
+
+func (s *session) runClient(ctx context.Context) (*run.ServicesClient, error) {
+	opts := append([]option.ClientOption{}, s.opts...)
+	if ep := s.cfg.RESTEndpoint("run"); ep != "" {
+		opts = append(opts, option.WithEndpoint(ep))
+	}
+	return run.NewServicesRESTClient(ctx, opts...)
+}
+
+// promptRegion asks for a region like gcloud does on a terminal.
+func (a *app) promptRegion(ctx context.Context, s *session, project string) (string, error) {
+	opts := append([]option.ClientOption{}, s.opts...)
+	if ep := s.cfg.RESTEndpoint("run"); ep != "" {
+		opts = append(opts, option.WithEndpoint(ep))
+	}
+	regions, err := listRegions(ctx, project, opts)
+	if err != nil {
+		return "", err
+	}
+	imageRegion := ""
+	if host, _, ok := strings.Cut(s.cmd.Image.Value, "/"); ok && strings.HasSuffix(host, "-docker.pkg.dev") {
+		imageRegion = strings.TrimSuffix(host, "-docker.pkg.dev")
+	}
+	return wrap.PromptRegion(ctx, a.stdin, a.stderr, regions, imageRegion)
+}
+
+// apply runs the preflight beside the read of the current service, plans,
+// deploys and reports.
+func (a *app) apply(ctx context.Context, s *session) error {
+	client, err := s.runClient(ctx)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+
+	// The read every deploy needs and the preflight run side by side.
+	var existing *runpb.Service
+	pf := a.startPreflight(ctx, s)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		existing, err = deploy.Get(gctx, client, s.target)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	planOpts := deploy.PlanOptions{ClientName: "rundeploy", ClientVersion: version, Rand: rand.Reader}
+	build := func(cur *runpb.Service) (*runpb.Service, error) {
+		return deploy.Plan(cur, &s.cmd.Flags, s.target, planOpts)
+	}
+	// Plan once before anything changes so flag errors stop the deploy.
+	if _, err := build(existing); err != nil {
+		return err
+	}
+	retry, err := a.finishPreflight(ctx, s, pf)
+	if err != nil {
+		return err
+	}
+
+	invoker, err := a.invokerChange(ctx, s, client, existing)
+	if err != nil {
+		return err
+	}
+
+	if s.cmd.DryRun.Set && s.cmd.DryRun.Value {
+		return a.dryRun(ctx, s, client, existing, build)
+	}
+
+	deploy.ReportStart(a.stderr, s.style, s.target)
+	d := &deploy.Deployment{
+		Client:      client,
+		Target:      s.target,
+		Existing:    existing,
+		Build:       build,
+		Invoker:     invoker,
+		Async:       s.cmd.Async.Set && s.cmd.Async.Value,
+		Stderr:      a.stderr,
+		TTY:         a.stderrTTY,
+		RetryDeploy: retry,
+	}
+	out, err := d.Apply(ctx)
+	if err != nil {
+		return err
+	}
+	if out.IAMWarning != "" {
+		fmt.Fprintf(a.stderr, "WARNING: %s\n", out.IAMWarning)
+	}
+	if out.Async {
+		deploy.ReportAsync(a.stderr, s.style, s.target)
+		return a.printFormat(s, out.Service)
+	}
+	sum := deploy.Summarize(out.Service, s.cmd.NoTraffic)
+	deploy.ReportSuccess(a.stderr, s.style, s.target, sum, a.requiresAuth(ctx, s, client, out.Service, invoker))
+	return a.printFormat(s, out.Service)
+}
+
+// invokerChange decides what happens to allUsers on roles/run.invoker:
+// the flag if given; otherwise, for a new service whose invoker IAM check
+// is on, gcloud asks when the caller may set the policy.
+func (a *app) invokerChange(ctx context.Context, s *session, c *run.ServicesClient, existing *runpb.Service) (deploy.InvokerChange, error) {
+	f := &s.cmd.Flags
+	if f.AllowUnauthenticated.Set {
+		if f.AllowUnauthenticated.Value {
+			return deploy.InvokerAllowAll, nil
+		}
+		if existing == nil {
+			return deploy.InvokerUnchanged, nil
+		}
+		return deploy.InvokerRestrict, nil
+	}
+	if existing != nil || (f.InvokerIamCheck.Set && !f.InvokerIamCheck.Value) {
+		return deploy.InvokerUnchanged, nil
+	}
+	if !deploy.CanSetIamPolicy(ctx, c, s.target) {
+		fmt.Fprintln(a.stderr, "This service will require authentication to be invoked.")
+		return deploy.InvokerUnchanged, nil
+	}
+	if s.quiet {
+		return deploy.InvokerUnchanged, nil
+	}
+	yes, err := confirm(a.stdin, a.stderr, fmt.Sprintf("Allow unauthenticated invocations to [%s] (y/N)?  ", s.target.Service), false)
+	if err != nil {
+		return deploy.InvokerUnchanged, err
+	}
+	if yes {
+		return deploy.InvokerAllowAll, nil
+	}
+	return deploy.InvokerUnchanged, nil
+}
+
+// requiresAuth decides whether to print the "Proxy locally with" hint.
+func (a *app) requiresAuth(ctx context.Context, s *session, c *run.ServicesClient, svc *runpb.Service, invoker deploy.InvokerChange) bool {
+	if svc.GetIngress() == runpb.IngressTraffic_INGRESS_TRAFFIC_INTERNAL_ONLY ||
+		svc.GetIngress() == runpb.IngressTraffic_INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER ||
+		svc.GetInvokerIamDisabled() || svc.GetDefaultUriDisabled() {
+		return false
+	}
+	switch invoker {
+	case deploy.InvokerAllowAll:
+		return false
+	case deploy.InvokerRestrict:
+		return true
+	}
+	return !deploy.AllowsAllUsers(ctx, c, s.target)
+}
+
+// registryTransport is the HTTP transport for container registry calls.
+func (a *app) registryTransport() http.RoundTripper {
+	return wrap.RegistryTransport(http.DefaultTransport.(*http.Transport).Clone(), a.getenv)
+}
+
+var _ = time.Second
