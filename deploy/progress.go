@@ -139,7 +139,9 @@ func (t *Tracker) Fail(name, message string) {
 	}
 	s.state, s.message = stageFailed, message
 	t.failed = true
-	t.refresh()
+	if t.spin != nil {
+		t.refresh()
+	}
 }
 
 // refresh updates the display after a state change. Called with t.mu held.
@@ -224,11 +226,12 @@ func (t *Tracker) Finish(ok bool, message string) {
 		return
 	}
 	if !ok {
-		// Close the open line as failed, as gcloud does.
-		if t.current != nil && t.current.state == stageRunning {
-			t.current.state = stageFailed
+		// Close the open line as failed, as gcloud does; stages that have
+		// not printed their line yet are not shown.
+		if t.current != nil {
+			fmt.Fprintln(t.w, "failed")
+			t.current = nil
 		}
-		t.refresh()
 		fmt.Fprintln(t.w, "Deployment failed")
 		return
 	}
