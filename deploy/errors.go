@@ -6,7 +6,16 @@ import "fmt"
 // reports: exit status 2, and gcloud prints the usage after it. Msg is the
 // text after "ERROR: (gcloud.run.deploy) ", e.g.
 // `argument --args: "-v" cannot be specified multiple times`.
-type ArgumentError struct{ Msg string }
+type ArgumentError struct {
+	Msg string
+	// Command is the command path gcloud names in the message; "" means
+	// "gcloud.run.deploy". (The --container placement check is raised by
+	// gcloud's `run` group: "gcloud.run".)
+	Command string
+	// NoUsage is set for the argument errors after which gcloud prints no
+	// usage block: unrecognized arguments and invalid choices.
+	NoUsage bool
+}
 
 func (e *ArgumentError) Error() string { return e.Msg }
 

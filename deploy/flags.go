@@ -123,9 +123,9 @@ type ContainerFlags struct {
 	Port     String `name:"port" help:"Container port to receive requests at, or 'default'."`
 	UseHttp2 Bool   `name:"use-http2" negatable:"" help:"Whether to use HTTP/2 for connections to the service."`
 
-	SetEnvVars    Dict   `name:"set-env-vars" help:"List of key-value pairs to set as environment variables."`
-	UpdateEnvVars Dict   `name:"update-env-vars" help:"List of key-value pairs to set as environment variables."`
-	RemoveEnvVars List   `name:"remove-env-vars" help:"List of environment variables to be removed."`
+	SetEnvVars    Dict   `name:"set-env-vars" gcloud:"envkey" help:"List of key-value pairs to set as environment variables."`
+	UpdateEnvVars Dict   `name:"update-env-vars" gcloud:"envkey" help:"List of key-value pairs to set as environment variables."`
+	RemoveEnvVars List   `name:"remove-env-vars" gcloud:"envkey" help:"List of environment variables to be removed."`
 	ClearEnvVars  Bool   `name:"clear-env-vars" negatable:"" help:"Remove all environment variables."`
 	EnvVarsFile   String `name:"env-vars-file" placeholder:"FILE_PATH" help:"Path to a local YAML file (or .env file) with definitions for all environment variables."`
 
@@ -160,9 +160,9 @@ type ContainerFlags struct {
 	ClearBuildServiceAccount Bool   `name:"clear-build-service-account" negatable:""`
 	BuildWorkerPool          String `name:"build-worker-pool" help:"Cloud Build worker pool (source deploys)."`
 	ClearBuildWorkerPool     Bool   `name:"clear-build-worker-pool" negatable:""`
-	SetBuildEnvVars          Dict   `name:"set-build-env-vars"`
-	UpdateBuildEnvVars       Dict   `name:"update-build-env-vars"`
-	RemoveBuildEnvVars       List   `name:"remove-build-env-vars"`
+	SetBuildEnvVars          Dict   `name:"set-build-env-vars" gcloud:"envkey"`
+	UpdateBuildEnvVars       Dict   `name:"update-build-env-vars" gcloud:"envkey"`
+	RemoveBuildEnvVars       List   `name:"remove-build-env-vars" gcloud:"envkey"`
 	ClearBuildEnvVars        Bool   `name:"clear-build-env-vars" negatable:""`
 	BuildEnvVarsFile         String `name:"build-env-vars-file" placeholder:"FILE_PATH"`
 }

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/rundeploy/rundeploy/deploy"
+)
+
+func str(v string) deploy.String { return deploy.String{Set: true, Value: v} }
+func on(v bool) deploy.Bool      { return deploy.Bool{Set: true, Value: v} }
+func list(v ...string) deploy.List {
+	if v == nil {
+		v = []string{}
+	}
+	return deploy.List{Set: true, Items: v}
+}
+func dict(kv ...string) deploy.Dict {
+	d := deploy.Dict{Set: true, Values: map[string]string{}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		d.Keys = append(d.Keys, kv[i])
+		d.Values[kv[i]] = kv[i+1]
+	}
+	return d
+}
+
+// TestParseFlags parses every flag in its forms and checks the bound value.
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		get  func(c *deployCommand) any
+		want any
+	}{
+		{[]string{"svc"}, func(c *deployCommand) any { return c.Service }, "svc"},
+		{[]string{"namespaces/p/services/svc"}, func(c *deployCommand) any { return c.Service }, "namespaces/p/services/svc"},
+		{[]string{"--", "svc"}, func(c *deployCommand) any { return c.Service }, "svc"},
+		{[]string{"--image", "x"}, func(c *deployCommand) any { return c.Image }, str("x")},
+		{[]string{"--image=x", "--image=y"}, func(c *deployCommand) any { return c.Image }, str("y")},
+		{[]string{"--memory", "-1"}, func(c *deployCommand) any { return c.Memory }, str("-1")},
+		{[]string{"--memory", "a b"}, func(c *deployCommand) any { return c.Memory }, str("a b")},
+		{[]string{"--revision-suffix="}, func(c *deployCommand) any { return c.RevisionSuffix }, str("")},
+		{[]string{"--args=-v"}, func(c *deployCommand) any { return c.Args }, list("-v")},
+		{[]string{"--args="}, func(c *deployCommand) any { return c.Args }, list()},
+		{[]string{"--command="}, func(c *deployCommand) any { return c.Command }, list()},
+		{[]string{"--args=a,b", "--args", "c"}, func(c *deployCommand) any { return c.Args }, list("a", "b", "c")},
+		{[]string{"--args=^;^a,b;c"}, func(c *deployCommand) any { return c.Args }, list("a,b", "c")},
+		{[]string{"--args=a,"}, func(c *deployCommand) any { return c.Args }, list("a")},
+		{[]string{"--set-env-vars=^@^LIST=a,b@X=1"}, func(c *deployCommand) any { return c.SetEnvVars }, dict("LIST", "a,b", "X", "1")},
+		{[]string{"--set-env-vars", "A=1", "--set-env-vars", "B=2"}, func(c *deployCommand) any { return c.SetEnvVars }, dict("A", "1", "B", "2")},
+		{[]string{"--set-env-vars=A=1,A=2"}, func(c *deployCommand) any { return c.SetEnvVars }, dict("A", "2")},
+		{[]string{"--set-env-vars=A=B=C,D="}, func(c *deployCommand) any { return c.SetEnvVars }, dict("A", "B=C", "D", "")},
+		{[]string{"--update-env-vars=A=1", "--remove-env-vars=B,C"}, func(c *deployCommand) any { return c.RemoveEnvVars }, list("B", "C")},
+		{[]string{"--update-labels=a=1", "--remove-labels=b"}, func(c *deployCommand) any { return c.UpdateLabels }, dict("a", "1")},
+		{[]string{"--labels=a=1"}, func(c *deployCommand) any { return c.Labels }, dict("a", "1")},
+		{[]string{"--startup-probe=httpGet.port=8080", "--startup-probe=tcpSocket.port=1"}, func(c *deployCommand) any { return c.StartupProbe.Dict }, dict("tcpSocket.port", "1")},
+		{[]string{"--liveness-probe="}, func(c *deployCommand) any { return c.LivenessProbe.Dict }, deploy.Dict{Set: true, Values: map[string]string{}}},
+		{[]string{"--add-volume=name=v,type=in-memory", "--add-volume", "name=w,type=nfs"}, func(c *deployCommand) any { return len(c.AddVolume.Items) }, 2},
+		{[]string{"--async"}, func(c *deployCommand) any { return c.Async }, on(true)},
+		{[]string{"--no-async"}, func(c *deployCommand) any { return c.Async }, on(false)},
+		{[]string{"--no-allow-unauthenticated"}, func(c *deployCommand) any { return c.AllowUnauthenticated }, on(false)},
+		{[]string{"--allow-unauthenticated"}, func(c *deployCommand) any { return c.AllowUnauthenticated }, on(true)},
+		{[]string{"--no-clear-env-vars"}, func(c *deployCommand) any { return c.ClearEnvVars }, on(false)},
+		{[]string{"--no-traffic"}, func(c *deployCommand) any { return c.NoTraffic }, true},
+		{[]string{"--no-cpu-throttling"}, func(c *deployCommand) any { return c.CpuThrottling }, on(false)},
+		{[]string{"--ingress=internal"}, func(c *deployCommand) any { return c.Ingress }, str("internal")},
+		{[]string{"--vpc-egress", "all"}, func(c *deployCommand) any { return c.VpcEgress }, str("all")},
+		{[]string{"--max-instances=default"}, func(c *deployCommand) any { return c.MaxInstances }, str("default")},
+		{[]string{"--service-min-instances=2"}, func(c *deployCommand) any { return c.Min }, str("2")},
+		{[]string{"--timeout=10m5s"}, func(c *deployCommand) any { return c.Timeout }, str("10m5s")},
+		{[]string{"--port=default"}, func(c *deployCommand) any { return c.Port }, str("default")},
+		{[]string{"-q"}, func(c *deployCommand) any { return c.Quiet }, on(true)},
+		{[]string{"--quiet"}, func(c *deployCommand) any { return c.Quiet }, on(true)},
+		{[]string{"--project=p"}, func(c *deployCommand) any { return c.Project }, str("p")},
+		{[]string{"--format", "value(status.url)"}, func(c *deployCommand) any { return c.Format }, str("value(status.url)")},
+		{[]string{"--verbosity=debug"}, func(c *deployCommand) any { return c.Verbosity }, str("debug")},
+		{[]string{"--flatten=a,b"}, func(c *deployCommand) any { return c.Flatten }, list("a", "b")},
+		{[]string{"--log-http"}, func(c *deployCommand) any { return c.LogHTTP }, on(true)},
+		{[]string{"--no-user-output-enabled"}, func(c *deployCommand) any { return c.UserOutputEnabled }, on(false)},
+		{[]string{"--no-grant-image-access"}, func(c *deployCommand) any { return c.Preflight.GrantImageAccess }, on(false)},
+		{[]string{"--grant-scope=project"}, func(c *deployCommand) any { return c.Preflight.GrantScope }, str("project")},
+		{[]string{"--dry-run"}, func(c *deployCommand) any { return c.Preflight.DryRun }, on(true)},
+		{[]string{"--help"}, func(c *deployCommand) any { return c.HelpRequested }, true},
+		{[]string{"-h"}, func(c *deployCommand) any { return c.HelpRequested }, true},
+		{[]string{"--container", "a", "--image=x", "--container=b", "--args=1", "--container", "a", "--memory=1Gi"},
+			func(c *deployCommand) any {
+				var out []string
+				for _, s := range c.Containers {
+					out = append(out, s.Name+":"+s.Image.Value+":"+s.Memory.Value+":"+strings.Join(s.Args.Items, ","))
+				}
+				return out
+			}, []string{"a:x:1Gi:", "b:::1"}},
+		{[]string{"--container", "a", "--no-use-http2"}, func(c *deployCommand) any { return c.Containers[0].UseHttp2 }, on(false)},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			c, err := parseDeploy(tt.args, nil)
+			if err != nil {
+				t.Fatalf("parseDeploy: %v", err)
+			}
+			if got := tt.get(c); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestEveryFlagParses gives every flag of the grammar a value (or none, for
+// booleans) in both spellings and checks it is accepted and marked set.
+func TestEveryFlagParses(t *testing.T) {
+	g, err := loadGrammar()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range g.flags {
+		if f.name == "flags-file" {
+			continue // TestFlagsFile
+		}
+		var forms [][]string
+		if f.takesArg {
+			v := "1"
+			if c, ok := choices[f.name]; ok {
+				v = c[0]
+			}
+			if strings.Contains(f.name, "env-vars") && !strings.HasPrefix(f.name, "remove") && !strings.HasSuffix(f.name, "-file") || strings.Contains(f.name, "labels") && !strings.HasPrefix(f.name, "remove") ||
+				strings.Contains(f.name, "secrets") && !strings.HasPrefix(f.name, "remove") || strings.Contains(f.name, "probe") || strings.HasPrefix(f.name, "add-volume") ||
+				strings.Contains(f.name, "config-maps") && !strings.HasPrefix(f.name, "remove") || f.name == "update-annotations" {
+				v = "k=v"
+			}
+			if f.name == "env-vars-file" {
+				p := filepath.Join(t.TempDir(), "e.yaml")
+				os.WriteFile(p, []byte("A: b\n"), 0o644)
+				v = p
+			}
+			if f.name == "timeout" {
+				v = "1s"
+			}
+			forms = [][]string{{"--" + f.name, v}, {"--" + f.name + "=" + v}}
+		} else {
+			forms = [][]string{{"--" + f.name}}
+			if f.negatable {
+				forms = append(forms, []string{"--no-" + f.name})
+			}
+		}
+		for _, args := range forms {
+			if f.name == "namespace" {
+				args = append(args, "--platform=gke")
+			}
+			if _, err := parseDeploy(args, nil); err != nil {
+				t.Errorf("%q: %v", args, err)
+			}
+		}
+	}
+}
+
+func TestHelpText(t *testing.T) {
+	h := helpText()
+	if !strings.HasPrefix(h, "Usage: rundeploy [SERVICE] [flags]\n") {
+		t.Errorf("help starts %q", h[:min(80, len(h))])
+	}
+	if !strings.Contains(h, "rundeploy flags:") || !strings.Contains(h, "--[no-]grant-image-access") {
+		t.Errorf("help lacks the rundeploy group:\n%s", h)
+	}
+}
+
+// TestUsageText pins the usage block gcloud 578 prints after an argument
+// error (testdata/usage578.txt is its output).
+func TestUsageText(t *testing.T) {
+	want, err := os.ReadFile(filepath.Join("testdata", "usage578.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := usageText(); got != string(want) {
+		t.Errorf("usageText():\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestFlagsFile(t *testing.T) {
+	dir := t.TempDir()
+	inner := filepath.Join(dir, "inner.yaml")
+	os.WriteFile(inner, []byte("--cpu: 2\n"), 0o644)
+	outer := filepath.Join(dir, "f.yaml")
+	os.WriteFile(outer, []byte("--memory: 1Gi\n--set-env-vars: {A: \"1\", B: \"x,y\"}\n--args: [a, 'b,c']\n--async: false\n--flags-file: "+inner+"\n"), 0o644)
+	c, err := parseDeploy([]string{"svc", "--flags-file", outer, "--image=x"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Memory.Value != "1Gi" || c.Cpu.Value != "2" || !c.Async.Value || c.Image.Value != "x" {
+		t.Errorf("got memory=%v cpu=%v async=%v image=%v", c.Memory, c.Cpu, c.Async, c.Image)
+	}
+	if !reflect.DeepEqual(c.SetEnvVars, dict("A", "1", "B", "x,y")) || !reflect.DeepEqual(c.Args, list("a", "b,c")) {
+		t.Errorf("got env=%+v args=%+v", c.SetEnvVars, c.Args)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("--set-env-vars: {A: 2}\n"), 0o644)
+	_, err = parseDeploy([]string{"--flags-file=" + bad}, nil)
+	if want := "argument --set-env-vars: Environment variable values must be strings. Found 2 (type <class 'int'>)"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	_, err = parseDeploy([]string{"--flags-file=" + filepath.Join(dir, "nope.yaml")}, nil)
+	if ve, ok := err.(*deploy.ValueError); !ok || ve.Command != "gcloud" || !strings.HasSuffix(ve.Msg, "nope.yaml] not found.") {
+		t.Errorf("missing file: %T %v", err, err)
+	}
+	loop := filepath.Join(dir, "loop.yaml")
+	os.WriteFile(loop, []byte("--flags-file: "+loop+"\n"), 0o644)
+	if _, err := parseDeploy([]string{"--flags-file=" + loop}, nil); err == nil || !strings.Contains(err.Error(), "recursive reference") {
+		t.Errorf("recursive file: %v", err)
+	}
+}
+
+func TestClosestMatch(t *testing.T) {
+	g, _ := loadGrammar()
+	names, _ := g.suggestionChoices()
+	for in, want := range map[string]string{"--bogus": "--gpu", "--mem": "--memory", "--imag": "--image", "--env-vars": "--set-env-vars", "--zzzzzzzzzzzzzz": ""} {
+		if got := closestMatch(in, names); got != want {
+			t.Errorf("closestMatch(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
