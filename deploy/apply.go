@@ -54,10 +54,10 @@ type Deployment struct {
 	Stderr io.Writer
 	TTY    bool
 
-	// RetryDeploy is consulted when create/update fails; it returns how
-	// long to wait before sending it again, or false to give up. It is how
-	// a fresh IAM grant's propagation is waited out. May be nil.
-	RetryDeploy func(ctx context.Context, err error, attempt int) (time.Duration, bool)
+	// Retry, when set, runs each attempt at the deploy (send, and wait
+	// unless Async) and decides whether a failure is worth another attempt:
+	// it is how a fresh IAM grant's propagation is waited out. May be nil.
+	Retry func(ctx context.Context, attempt func(context.Context) error) error
 
 	// WaitTimeout is the long-poll timeout of each operations :wait call
 	// (default 5s). Completion is seen as soon as the server answers.
@@ -85,11 +85,6 @@ func (e *FailedError) ExitCode() int { return 1 }
 // Apply sends the service and, unless Async, waits for it to be ready.
 func (d *Deployment) Apply(ctx context.Context) (*Outcome, error) {
 	out := &Outcome{Created: d.Existing == nil, Async: d.Async}
-	sent, opName, err := d.send(ctx)
-	if err != nil {
-		return nil, err
-	}
-
 	var tr *Tracker
 	if !d.Async {
 		header := "Deploying..."
@@ -97,7 +92,9 @@ func (d *Deployment) Apply(ctx context.Context) (*Outcome, error) {
 			header = "Deploying new service..."
 		}
 		stages := []string{StageRevision}
-		if out.Created || routesLatest(sent) {
+		// gcloud shows the stage for a new service, or when the traffic
+		// of the service as it was routes to the latest revision.
+		if out.Created || routesLatest(d.Existing) {
 			stages = append(stages, StageTraffic)
 		}
 		if d.Invoker != InvokerUnchanged {
@@ -106,48 +103,62 @@ func (d *Deployment) Apply(ctx context.Context) (*Outcome, error) {
 		tr = NewTracker(d.Stderr, d.TTY, header, stages...)
 	}
 
-	if d.Invoker != InvokerUnchanged {
-		if tr != nil {
-			tr.Start(StageIAM)
+	invokerDone := false
+	var err error
+	attempt := func(ctx context.Context) error {
+		sent, opName, err := d.send(ctx)
+		if err != nil {
+			return err
 		}
-		if err := d.setInvoker(ctx); err != nil {
-			out.IAMWarning = fmt.Sprintf("Setting IAM policy failed, try \"gcloud beta run services add-iam-policy-binding --region=%s --member=allUsers --role=roles/run.invoker %s\"", d.Target.Region, d.Target.Service)
-			if tr != nil {
-				tr.Fail(StageIAM, out.IAMWarning)
-			}
-		} else if tr != nil {
-			tr.Done(StageIAM)
-		}
-	}
-	if d.Async {
 		out.Service = sent
-		return out, nil
-	}
-
-	tr.Start(StageRevision)
-	if hasStage(tr, StageTraffic) {
+		if d.Invoker != InvokerUnchanged && !invokerDone {
+			// gcloud sets the policy right after the create/update,
+			// before waiting, and also with --async.
+			invokerDone = true
+			tr.Start(StageIAM)
+			if err := d.setInvoker(ctx); err != nil {
+				out.IAMWarning = fmt.Sprintf("Setting IAM policy failed, try \"gcloud beta run services add-iam-policy-binding --region=%s --member=allUsers --role=roles/run.invoker %s\"", d.Target.Region, d.Target.Service)
+				tr.Fail(StageIAM, out.IAMWarning)
+			} else {
+				tr.Done(StageIAM)
+			}
+		}
+		if d.Async {
+			return nil
+		}
+		tr.Start(StageRevision)
 		tr.Start(StageTraffic)
+		svc, err := d.wait(ctx, opName, tr)
+		if err != nil {
+			return err
+		}
+		out.Service = svc
+		return nil
 	}
-	svc, err := d.wait(ctx, opName, tr)
+	if d.Retry != nil {
+		err = d.Retry(ctx, attempt)
+	} else {
+		err = attempt(ctx)
+	}
 	if err != nil {
-		var failed *FailedError
-		if errors.As(err, &failed) {
-			tr.Fail(StageRevision, failed.Msg)
-			tr.Finish(false, failed.Msg)
-		} else {
-			tr.Finish(false, err.Error())
+		if tr != nil {
+			msg := err.Error()
+			var failed *FailedError
+			if errors.As(err, &failed) {
+				tr.Fail(StageRevision, failed.Msg)
+			}
+			tr.Finish(false, msg)
 		}
 		return nil, err
 	}
-	tr.Done(StageRevision)
-	tr.Done(StageTraffic)
-	// A failed IAM stage is already shown; the deploy itself succeeded.
-	tr.Finish(true, "")
-	out.Service = svc
+	if tr != nil {
+		tr.Done(StageRevision)
+		tr.Done(StageTraffic)
+		// A failed IAM stage is already shown; the deploy itself succeeded.
+		tr.Finish(true, "")
+	}
 	return out, nil
 }
-
-func hasStage(t *Tracker, name string) bool { return t != nil && t.find(name) != nil }
 
 // routesLatest reports whether the service's traffic includes the latest
 // revision, i.e. whether gcloud would show the "Routing traffic..." stage.
@@ -164,10 +175,10 @@ func routesLatest(s *runpb.Service) bool {
 }
 
 // send creates or updates the service, re-reading and re-planning on a
-// concurrent modification, and retrying while RetryDeploy says so.
+// concurrent modification.
 func (d *Deployment) send(ctx context.Context) (*runpb.Service, string, error) {
 	existing := d.Existing
-	conflicts, attempt := 0, 0
+	conflicts := 0
 	for {
 		desired, err := d.Build(existing)
 		if err != nil {
@@ -205,17 +216,6 @@ func (d *Deployment) send(ctx context.Context) (*runpb.Service, string, error) {
 				return nil, "", err
 			}
 			continue
-		}
-		if d.RetryDeploy != nil {
-			if wait, ok := d.RetryDeploy(ctx, err, attempt); ok {
-				attempt++
-				select {
-				case <-ctx.Done():
-					return nil, "", ctx.Err()
-				case <-time.After(wait):
-				}
-				continue
-			}
 		}
 		return nil, "", APIError(err)
 	}

@@ -89,8 +89,12 @@ func (t *Tracker) find(name string) *stage {
 	return nil
 }
 
-// Start marks a stage as running.
+// Start marks a stage as running. All methods are no-ops on a nil
+// Tracker (--async shows no tracker).
 func (t *Tracker) Start(name string) {
+	if t == nil {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.find(name)
@@ -104,6 +108,9 @@ func (t *Tracker) Start(name string) {
 
 // Tick shows progress on the running stage (a dot in the plain form).
 func (t *Tracker) Tick() {
+	if t == nil {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.spin == nil && t.current != nil && t.current.state == stageRunning {
@@ -113,6 +120,9 @@ func (t *Tracker) Tick() {
 
 // Done marks a stage as completed.
 func (t *Tracker) Done(name string) {
+	if t == nil {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.find(name)
@@ -128,6 +138,9 @@ func (t *Tracker) Done(name string) {
 
 // Fail marks a stage as failed with the given message.
 func (t *Tracker) Fail(name, message string) {
+	if t == nil {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s := t.find(name)
@@ -194,6 +207,9 @@ func (t *Tracker) refresh() {
 // Finish ends the tracker. ok reports overall success; message is the
 // header's failure message (the Ready condition's) when !ok.
 func (t *Tracker) Finish(ok bool, message string) {
+	if t == nil {
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.spin != nil {

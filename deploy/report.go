@@ -20,7 +20,7 @@ func (s Style) Bold(v string) string {
 	if !s.ANSI {
 		return v
 	}
-	return "\x1b[1m" + v + "\x1b[0m"
+	return "\x1b[1m" + v + "\x1b[m"
 }
 
 // ReportStart prints gcloud's first line.
@@ -81,7 +81,7 @@ func ReportSuccess(w io.Writer, st Style, t Target, s Summary, proxyHint bool) {
 		fmt.Fprintf(w, "Service URL: %s\n", st.Bold(s.URL))
 	}
 	if s.TagURL != "" {
-		fmt.Fprintf(w, "The revision can be reached directly at %s\n", st.Bold(s.TagURL))
+		fmt.Fprintf(w, "The revision can be reached directly at %s\n", s.TagURL)
 	}
 	if proxyHint {
 		fmt.Fprintf(w, "Proxy locally with: gcloud run services proxy %s --region %s --project %s\n",

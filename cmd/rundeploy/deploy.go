@@ -11,10 +11,10 @@ import (
 
 	run "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/run/apiv2/runpb"
-	"golang.org/x/sync/errgroup"
 	"google.golang.org/api/option"
 
 	"github.com/rundeploy/rundeploy/deploy"
+	"github.com/rundeploy/rundeploy/preflight"
 	"github.com/rundeploy/rundeploy/wrap"
 )
 
@@ -36,12 +36,11 @@ type session struct {
 func (a *app) deploy(ctx context.Context, args, original []string) int {
 	cmd, err := parseDeploy(args, a.getenv)
 	if err != nil {
-		var help *helpRequested
-		if errors.As(err, &help) {
-			fmt.Fprint(a.stdout, help.text)
-			return 0
-		}
 		return a.fail(err)
+	}
+	if cmd.HelpRequested {
+		fmt.Fprint(a.stdout, helpText())
+		return 0
 	}
 	if isSourceDeploy(&cmd.Flags) {
 		fmt.Fprintln(a.stderr, "rundeploy: source deploys are built by gcloud; handing this command to the real gcloud.")
@@ -50,11 +49,22 @@ func (a *app) deploy(ctx context.Context, args, original []string) int {
 	if err := cmd.Flags.Validate(); err != nil {
 		return a.fail(err)
 	}
+	if err := cmd.Preflight.Validate(); err != nil {
+		return a.fail(err)
+	}
+	images, err := deployImages(&cmd.Flags)
+	if err != nil {
+		return a.fail(err)
+	}
 	s, err := a.resolve(ctx, cmd)
 	if err != nil {
 		return a.fail(err)
 	}
-	if err := a.apply(ctx, s); err != nil {
+	if err := a.apply(ctx, s, images); err != nil {
+		if errors.Is(err, deploy.ErrSourceDeploy) {
+			fmt.Fprintln(a.stderr, "rundeploy: source deploys are built by gcloud; handing this command to the real gcloud.")
+			return a.gcloud(ctx, stripOwnFlags(original))
+		}
 		return a.fail(err)
 	}
 	return 0
@@ -113,6 +123,7 @@ func (a *app) resolve(ctx context.Context, cmd *deployCommand) (*session, error)
 	if err != nil {
 		return nil, err
 	}
+	cfg.ApplyGlobals(&cmd.Globals)
 	s := &session{cmd: cmd, cfg: cfg, style: deploy.StyleFor(a.getenv("TERM"))}
 	s.quiet = cmd.Quiet.Set && cmd.Quiet.Value || cfg.DisablePrompts() || !a.stdinTTY
 
@@ -120,13 +131,12 @@ func (a *app) resolve(ctx context.Context, cmd *deployCommand) (*session, error)
 	if err != nil {
 		return nil, err
 	}
-	creds, err := cfg.Credentials(ctx, wrap.CredentialOptions{
-		Account:                   cmd.Account.Value,
-		AccessTokenFile:           cmd.AccessTokenFile.Value,
-		ImpersonateServiceAccount: cmd.ImpersonateServiceAccount.Value,
-	})
+	creds, err := cfg.Credentials(ctx, wrap.CredentialOptions{Stderr: a.stderr})
 	if err != nil {
 		return nil, err
+	}
+	if creds.Warning != "" {
+		fmt.Fprintf(a.stderr, "WARNING: %s\n", creds.Warning)
 	}
 	s.creds = creds
 	s.opts = a.clientOptions(cfg, creds, cmd.BillingProject.Value)
@@ -204,7 +214,10 @@ func (a *app) promptRegion(ctx context.Context, s *session, project string) (str
 
 // apply runs the preflight beside the read of the current service, plans,
 // deploys and reports.
-func (a *app) apply(ctx context.Context, s *session) error {
+func (a *app) apply(ctx context.Context, s *session, images []preflight.Image) error {
+	if err := checkFormat(s); err != nil {
+		return err
+	}
 	client, err := s.runClient(ctx)
 	if err != nil {
 		return err
@@ -212,28 +225,35 @@ func (a *app) apply(ctx context.Context, s *session) error {
 	defer client.Close()
 
 	// The read every deploy needs and the preflight run side by side.
-	var existing *runpb.Service
-	pf := a.startPreflight(ctx, s)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		var err error
-		existing, err = deploy.Get(gctx, client, s.target)
-		return err
-	})
-	if err := g.Wait(); err != nil {
+	checks := a.startPreflight(ctx, s, images)
+	defer checks.close()
+	existing, err := deploy.Get(ctx, client, s.target)
+	if err != nil {
 		return err
 	}
 	planOpts := deploy.PlanOptions{ClientName: "rundeploy", ClientVersion: version, Rand: rand.Reader}
+	if !s.quiet {
+		planOpts.Confirm = func(q string) (bool, error) { return confirm(a.stdin, a.stderr, q+" (y/N)?  ", false) }
+	}
 	build := func(cur *runpb.Service) (*runpb.Service, error) {
 		return deploy.Plan(cur, &s.cmd.Flags, s.target, planOpts)
 	}
-	// Plan once before anything changes so flag errors stop the deploy.
-	if _, err := build(existing); err != nil {
-		return err
-	}
-	retry, err := a.finishPreflight(ctx, s, pf)
+	// Plan once before anything changes, so flag errors stop the deploy
+	// and gcloud's warnings are printed once.
+	_, warnings, err := deploy.PlanWithWarnings(existing, &s.cmd.Flags, s.target, planOpts)
 	if err != nil {
 		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(a.stderr, w)
+	}
+	dry := s.cmd.Preflight.DryRun.Set && s.cmd.Preflight.DryRun.Value
+	pf, err := a.finishPreflight(ctx, s, checks, dry)
+	if err != nil {
+		return err
+	}
+	if dry {
+		return a.dryRun(ctx, s, client, existing, build, pf)
 	}
 
 	invoker, err := a.invokerChange(ctx, s, client, existing)
@@ -241,21 +261,17 @@ func (a *app) apply(ctx context.Context, s *session) error {
 		return err
 	}
 
-	if s.cmd.DryRun.Set && s.cmd.DryRun.Value {
-		return a.dryRun(ctx, s, client, existing, build)
-	}
-
 	deploy.ReportStart(a.stderr, s.style, s.target)
 	d := &deploy.Deployment{
-		Client:      client,
-		Target:      s.target,
-		Existing:    existing,
-		Build:       build,
-		Invoker:     invoker,
-		Async:       s.cmd.Async.Set && s.cmd.Async.Value,
-		Stderr:      a.stderr,
-		TTY:         a.stderrTTY,
-		RetryDeploy: retry,
+		Client:   client,
+		Target:   s.target,
+		Existing: existing,
+		Build:    build,
+		Invoker:  invoker,
+		Async:    s.cmd.Async.Set && s.cmd.Async.Value,
+		Stderr:   a.stderr,
+		TTY:      a.stderrTTY,
+		Retry:    pf.retry,
 	}
 	out, err := d.Apply(ctx)
 	if err != nil {
@@ -266,11 +282,11 @@ func (a *app) apply(ctx context.Context, s *session) error {
 	}
 	if out.Async {
 		deploy.ReportAsync(a.stderr, s.style, s.target)
-		return a.printFormat(s, out.Service)
+		return a.printFormat(s, out.Service, true)
 	}
 	sum := deploy.Summarize(out.Service, s.cmd.NoTraffic)
 	deploy.ReportSuccess(a.stderr, s.style, s.target, sum, a.requiresAuth(ctx, s, client, out.Service, invoker))
-	return a.printFormat(s, out.Service)
+	return a.printFormat(s, out.Service, false)
 }
 
 // invokerChange decides what happens to allUsers on roles/run.invoker:

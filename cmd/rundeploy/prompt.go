@@ -7,10 +7,10 @@ import (
 	"io"
 	"strings"
 
-	"cloud.google.com/go/location/apiv1/locationpb"
 	run "cloud.google.com/go/run/apiv2"
 	"google.golang.org/api/iterator"
 	"google.golang.org/api/option"
+	locationpb "google.golang.org/genproto/googleapis/cloud/location"
 )
 
 // confirm asks a yes/no question the way gcloud's console prompts do and

@@ -89,16 +89,22 @@ func (a *app) gcloud(ctx context.Context, args []string) int {
 	return code
 }
 
-// fail prints err the way gcloud prints errors and returns its exit code.
+// fail prints err the way gcloud prints errors and returns its exit code:
+// "ERROR: (gcloud.run.deploy) MESSAGE", then, for most argument errors,
+// gcloud's usage block.
 func (a *app) fail(err error) int {
 	command := "gcloud.run.deploy"
 	var ve *deploy.ValueError
 	if errors.As(err, &ve) && ve.Command != "" {
 		command = ve.Command
 	}
-	fmt.Fprintf(a.stderr, "ERROR: (%s) %s\n", command, err)
 	var ae *deploy.ArgumentError
-	if errors.As(err, &ae) && !strings.HasPrefix(ae.Msg, "unrecognized arguments") {
+	isArg := errors.As(err, &ae)
+	if isArg && ae.Command != "" {
+		command = ae.Command
+	}
+	fmt.Fprintf(a.stderr, "ERROR: (%s) %s\n", command, err)
+	if isArg && !ae.NoUsage {
 		fmt.Fprint(a.stderr, usageText())
 	}
 	var coded interface{ ExitCode() int }
