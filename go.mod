@@ -12,6 +12,7 @@ require (
 	cloud.google.com/go/run v1.24.1
 	github.com/alecthomas/kong v1.17.0
 	github.com/briandowns/spinner v1.23.2
+	github.com/creack/pty v1.1.24
 	github.com/google/go-containerregistry v0.22.1
 	github.com/googleapis/gax-go/v2 v2.27.0
 	github.com/opencontainers/go-digest v1.0.0

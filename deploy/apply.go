@@ -57,7 +57,8 @@ type Deployment struct {
 	// Retry, when set, runs each attempt at the deploy (send, and wait
 	// unless Async) and decides whether a failure is worth another attempt:
 	// it is how a fresh IAM grant's propagation is waited out. May be nil.
-	Retry func(ctx context.Context, attempt func(context.Context) error) error
+	// note shows what a retry is waiting for inside the progress tracker.
+	Retry func(ctx context.Context, note func(string), attempt func(context.Context) error) error
 
 	// WaitTimeout is the long-poll timeout of each operations :wait call
 	// (default 5s). Completion is seen as soon as the server answers.
@@ -136,7 +137,14 @@ func (d *Deployment) Apply(ctx context.Context) (*Outcome, error) {
 		return nil
 	}
 	if d.Retry != nil {
-		err = d.Retry(ctx, attempt)
+		note := func(msg string) {
+			if tr != nil {
+				tr.Note(msg)
+			} else {
+				fmt.Fprintln(d.Stderr, msg)
+			}
+		}
+		err = d.Retry(ctx, note, attempt)
 	} else {
 		err = attempt(ctx)
 	}

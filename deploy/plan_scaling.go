@@ -169,103 +169,14 @@ func parsePort(v string) (int32, error) {
 	return int32(n), nil
 }
 
-// parseTimeout is arg_parsers.Duration(lower_bound='1s') as --timeout uses
-// it: a bare integer is seconds, otherwise an ISO 8601-like duration such as
-// 10m5s, 1h or PT30S. The result is whole seconds, like gcloud's
-// timeoutSeconds.
+// parseTimeout is --timeout's argparse type (ParseTimeout) as whole
+// seconds, like gcloud's timeoutSeconds.
 func parseTimeout(v string) (int64, error) {
-	secs, err := parseGcloudDuration(v)
+	secs, err := ParseTimeout(v)
 	if err != nil {
-		return 0, ArgumentErrorf("argument --timeout: Failed to parse duration: %s", strings.TrimSuffix(err.Error(), "."))
-	}
-	if secs < 1 {
-		return 0, ArgumentErrorf("argument --timeout: value must be greater than or equal to 1s; received: %s", v)
+		return 0, err
 	}
 	return int64(secs), nil
-}
-
-// parseGcloudDuration follows the grammar of gcloud's
-// iso_duration.Duration.Parse (with times.ParseDuration's default "s"
-// suffix for bare integers) and returns the duration in seconds.
-func parseGcloudDuration(orig string) (float64, error) {
-	str := orig
-	if _, err := strconv.Atoi(str); err == nil {
-		str += "s"
-	}
-	s := strings.ToUpper(str)
-	sign := 1.0
-	if strings.HasPrefix(s, "-") {
-		s, sign = s[1:], -1
-	} else {
-		s = strings.TrimPrefix(s, "+")
-	}
-	tSeparator, tImplied := false, false
-	if strings.HasPrefix(s, "P") {
-		s = s[1:]
-	} else {
-		tImplied = true
-	}
-	var total float64
-	amount := ""
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			amount += string(c)
-			continue
-		case c == '.' || c == ',':
-			amount += "."
-			continue
-		case c == 'T':
-			if tSeparator {
-				return 0, fmt.Errorf("A duration may contain at most one 'T' separator.")
-			}
-			tSeparator, tImplied = true, true
-			continue
-		case amount == "":
-			rest := ""
-			if i < len(str) {
-				rest = str[i:]
-			}
-			return 0, fmt.Errorf("Duration unit '%s' must be preceded by a number.", rest)
-		}
-		number, err := strconv.ParseFloat(amount, 64)
-		if err != nil {
-			return 0, fmt.Errorf("Invalid number '%s' in duration.", amount)
-		}
-		amount = ""
-		switch {
-		case c == 'Y':
-			total += number * 365 * 86400
-		case c == 'W':
-			total += number * 7 * 86400
-		case c == 'D':
-			total += number * 86400
-		case (c == 'M' || c == 'U' || c == 'N') && i+2 == len(s) && s[i+1] == 'S':
-			div := map[byte]float64{'M': 1e3, 'U': 1e6, 'N': 1e9}[c]
-			total += number / div
-			i = len(s)
-		case c == 'M' && !tImplied:
-			tImplied = true
-			total += number * 30 * 86400
-		default:
-			tImplied = true
-			switch c {
-			case 'H':
-				total += number * 3600
-			case 'M':
-				total += number * 60
-			case 'S':
-				total += number
-			default:
-				return 0, fmt.Errorf("Unknown character '%c' in duration.", c)
-			}
-		}
-	}
-	if amount != "" && strings.TrimLeft(strings.ToUpper(orig), "+-") != "P0" {
-		return 0, fmt.Errorf("Duration must end with time part character.")
-	}
-	return sign * total, nil
 }
 
 func contains(list []string, v string) bool {

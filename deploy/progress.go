@@ -157,6 +157,31 @@ func (t *Tracker) Fail(name, message string) {
 	}
 }
 
+// Note shows a message about the deploy as a whole (e.g. what a retry is
+// waiting for). On a terminal it joins the live line; in the plain form the
+// open stage line is broken, the note printed on its own line, and the
+// stage line started again.
+func (t *Tracker) Note(msg string) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.spin != nil {
+		t.spin.Lock()
+		t.spin.Suffix = " " + t.header + " " + msg
+		t.spin.Unlock()
+		return
+	}
+	if t.current != nil {
+		fmt.Fprintln(t.w)
+	}
+	fmt.Fprintln(t.w, msg)
+	if t.current != nil {
+		fmt.Fprint(t.w, t.current.name)
+	}
+}
+
 // refresh updates the display after a state change. Called with t.mu held.
 func (t *Tracker) refresh() {
 	if t.spin != nil {

@@ -59,6 +59,14 @@ func TestTrackerPlain(t *testing.T) {
 			tr.Fail(StageRevision, "Revision 'x-00001-abc' is not ready and cannot serve traffic.")
 			tr.Finish(false, "Revision 'x-00001-abc' is not ready and cannot serve traffic.")
 		}},
+		{"retry_note", func(tr *Tracker) {
+			tr.Start(StageRevision)
+			tr.Tick()
+			tr.Note("Waiting for Cloud Run to see the new image access (4m58s left)...")
+			tr.Tick()
+			tr.Done(StageRevision)
+			tr.Finish(true, "")
+		}},
 		{"stage_never_started", func(tr *Tracker) {
 			tr.Start(StageRevision)
 			tr.Done(StageRevision)

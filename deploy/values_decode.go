@@ -7,7 +7,9 @@ package deploy
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/alecthomas/kong"
@@ -101,12 +103,96 @@ func flagName(ctx *kong.DecodeContext) string {
 	return ctx.Value.Name
 }
 
-// keyChecker returns the key validation a flag's `gcloud:"envkey"` tag asks for.
-func keyChecker(ctx *kong.DecodeContext) func(string) error {
-	if ctx != nil && ctx.Value != nil && ctx.Value.Tag != nil && ctx.Value.Tag.Get("gcloud") == "envkey" {
-		return CheckEnvVarKey
+// valueSpec is what calliope's ArgList/ArgDict type of a flag checks beyond
+// the syntax: key_type (or an ArgList's element_type), max_length and
+// required_keys.
+type valueSpec struct {
+	// checkKey validates each dict key or list element. An *ArgumentError-less
+	// plain error is argparse's ArgumentTypeError ("argument --flag: …"); a
+	// *ValueError is reported as it is (gcloud raises it outside argparse).
+	checkKey     func(string) error
+	maxLength    int      // 0: no limit
+	requiredKeys []string // dict keys that must be present, in gcloud's order
+	// envValues: the values are environment variable values, which a
+	// --flags-file must give as strings (EnvVarValueType).
+	envValues bool
+}
+
+// containerNameType is flags._CONTAINER_NAME_TYPE (a RegexpValidator;
+// Python's `$` also accepts one trailing newline).
+var containerNameType = regexp.MustCompile(`^[a-z0-9]([a-z0-9-.]{0,61}[a-z0-9])?\n?$`)
+
+func checkContainerName(name string) error {
+	if !containerNameType.MatchString(name) {
+		return fmt.Errorf("Bad value [%s]: must conform to RFC 1123: only lowercase, digits, hyphens, and periods are allowed, must begin and end with letter or digit, and less than 64 characters.", name)
 	}
 	return nil
+}
+
+// checkVolumeMountKey is --add-volume-mount's key_type.
+func checkVolumeMountKey(key string) error {
+	if key != "volume" && key != "mount-path" {
+		return &ValueError{Command: "gcloud", Msg: fmt.Sprintf("Key [%s] not recognized for volume mount. Only keys \"volume\" and \"mount-path\" are supported", key)}
+	}
+	return nil
+}
+
+// probeKeyChecker is the key_type of a --KIND-probe flag.
+func probeKeyChecker(kind string) func(string) error {
+	return func(key string) error {
+		if !contains(probeKeys[kind], key) {
+			return &ValueError{Command: "gcloud", Msg: fmt.Sprintf("Key [%s] not recognized for %s probe.", key, kind)}
+		}
+		return nil
+	}
+}
+
+// specFor returns the checks of the flag being decoded.
+func specFor(ctx *kong.DecodeContext) valueSpec {
+	if ctx == nil || ctx.Value == nil {
+		return valueSpec{}
+	}
+	if ctx.Value.Tag != nil && ctx.Value.Tag.Get("gcloud") == "envkey" {
+		return valueSpec{checkKey: CheckEnvVarKey, envValues: true}
+	}
+	return flagSpecs(ctx.Value.Name)
+}
+
+// flagSpecs are the value checks of the flags that have any, by name.
+func flagSpecs(flag string) valueSpec {
+	switch flag {
+	case "startup-probe", "liveness-probe", "readiness-probe":
+		return valueSpec{checkKey: probeKeyChecker(strings.TrimSuffix(flag, "-probe"))}
+	case "add-volume-mount":
+		return valueSpec{checkKey: checkVolumeMountKey, requiredKeys: []string{"volume", "mount-path"}}
+	case "add-volume":
+		// gcloud 578: only the type is required; the name may be generated
+		// when mount-path is given (checked when planning, as gcloud does).
+		return valueSpec{requiredKeys: []string{"type"}}
+	case "depends-on", "remove-containers":
+		return valueSpec{checkKey: checkContainerName, maxLength: 9}
+	}
+	return valueSpec{}
+}
+
+// checkRequiredKeys is ArgDict._CheckRequiredKeys.
+func (sp valueSpec) checkRequiredKeys(values map[string]string) error {
+	for _, k := range sp.requiredKeys {
+		if _, ok := values[k]; !ok {
+			return fmt.Errorf("Key [%s] required in dict arg but not provided", k)
+		}
+	}
+	return nil
+}
+
+// keyError reports a key_type or element_type failure: a *ValueError as it
+// is, anything else as argparse's error about the flag.
+func keyError(flag string, err error) error {
+	var ve *ValueError
+	if errors.As(err, &ve) {
+		return ve
+	}
+	return argError(flag, err)
 }
 
 // popValue takes the flag's value. The grammar always hands flags over as
@@ -139,9 +225,14 @@ func (d *Dict) Merge(flag string, keys []string, values map[string]string) error
 	return nil
 }
 
-// DecodeString applies one occurrence of the flag's value.
+// DecodeString applies one occurrence of the flag's value; checkKey, when
+// not nil, is the flag's key_type.
 func (d *Dict) DecodeString(flag, s string, checkKey func(string) error) error {
-	keys, values, err := parseDictValue(flag, s, checkKey)
+	return d.decode(flag, s, valueSpec{checkKey: checkKey})
+}
+
+func (d *Dict) decode(flag, s string, sp valueSpec) error {
+	keys, values, err := parseDictValue(flag, s, sp)
 	if err != nil {
 		return err
 	}
@@ -154,13 +245,17 @@ func (d *Dict) Decode(ctx *kong.DecodeContext) error {
 	if err != nil {
 		return err
 	}
-	return d.DecodeString(flagName(ctx), s, keyChecker(ctx))
+	return d.decode(flagName(ctx), s, specFor(ctx))
 }
 
 // DecodeString replaces the probe settings: the last occurrence wins and
 // "" means "remove the probe".
 func (d *LastDict) DecodeString(flag, s string, checkKey func(string) error) error {
-	keys, values, err := parseDictValue(flag, s, checkKey)
+	return d.decode(flag, s, valueSpec{checkKey: checkKey})
+}
+
+func (d *LastDict) decode(flag, s string, sp valueSpec) error {
+	keys, values, err := parseDictValue(flag, s, sp)
 	if err != nil {
 		return err
 	}
@@ -174,12 +269,16 @@ func (d *LastDict) Decode(ctx *kong.DecodeContext) error {
 	if err != nil {
 		return err
 	}
-	return d.DecodeString(flagName(ctx), s, keyChecker(ctx))
+	return d.decode(flagName(ctx), s, specFor(ctx))
 }
 
 // DecodeString appends one occurrence as a new item.
 func (d *DictList) DecodeString(flag, s string, checkKey func(string) error) error {
-	keys, values, err := parseDictValue(flag, s, checkKey)
+	return d.decode(flag, s, valueSpec{checkKey: checkKey})
+}
+
+func (d *DictList) decode(flag, s string, sp valueSpec) error {
+	keys, values, err := parseDictValue(flag, s, sp)
 	if err != nil {
 		return err
 	}
@@ -194,12 +293,19 @@ func (d *DictList) Decode(ctx *kong.DecodeContext) error {
 	if err != nil {
 		return err
 	}
-	return d.DecodeString(flagName(ctx), s, keyChecker(ctx))
+	return d.decode(flagName(ctx), s, specFor(ctx))
 }
 
 // DecodeString applies one occurrence of an UpdateAction list flag: elements
 // concatenate across occurrences and an element given twice is an error.
+// checkKey, when not nil, is the element_type.
 func (l *List) DecodeString(flag, s string, checkKey func(string) error) error {
+	return l.decode(flag, s, valueSpec{checkKey: checkKey})
+}
+
+// decode is ArgList's conversion (split, max_length, element_type) followed
+// by UpdateAction's duplicate check.
+func (l *List) decode(flag, s string, sp valueSpec) error {
 	var items []string
 	if v, ok := unlex(s); ok {
 		for _, it := range v.Items {
@@ -215,10 +321,13 @@ func (l *List) DecodeString(flag, s string, checkKey func(string) error) error {
 			return argError(flag, err)
 		}
 	}
-	if checkKey != nil {
+	if sp.maxLength > 0 && len(items) > sp.maxLength {
+		return argError(flag, fmt.Errorf("too many args"))
+	}
+	if sp.checkKey != nil {
 		for _, it := range items {
-			if err := checkKey(it); err != nil {
-				return argError(flag, err)
+			if err := sp.checkKey(it); err != nil {
+				return keyError(flag, err)
 			}
 		}
 	}
@@ -243,7 +352,7 @@ func (l *List) Decode(ctx *kong.DecodeContext) error {
 	if err != nil {
 		return err
 	}
-	return l.DecodeString(flagName(ctx), s, keyChecker(ctx))
+	return l.decode(flagName(ctx), s, specFor(ctx))
 }
 
 // Decode implements kong.MapperValue: the last occurrence wins.
@@ -312,7 +421,8 @@ func unlex(s string) (LexedValue, bool) {
 }
 
 // lexedDict turns a --flags-file value into dict entries.
-func lexedDict(flag string, v LexedValue, checkKey func(string) error) ([]string, map[string]string, error) {
+func lexedDict(flag string, v LexedValue, sp valueSpec) ([]string, map[string]string, error) {
+	checkKey := sp.checkKey
 	if v.IsList {
 		// gcloud hands the list to ArgDict, which rejects it.
 		return nil, nil, argError(flag, fmt.Errorf("Invalid type [list] for flag value [%s]", pyList(v)))
@@ -322,9 +432,9 @@ func lexedDict(flag string, v LexedValue, checkKey func(string) error) ([]string
 	for _, it := range v.Items {
 		if checkKey != nil {
 			if err := checkKey(it.Key); err != nil {
-				return nil, nil, argError(flag, err)
+				return nil, nil, keyError(flag, err)
 			}
-			if it.Type != "str" {
+			if it.Type != "str" && sp.envValues {
 				return nil, nil, argError(flag, fmt.Errorf("Environment variable values must be strings. Found %s (type <class '%s'>)", it.Value, it.Type))
 			}
 		}
@@ -365,13 +475,19 @@ func DisplayValue(s string) string {
 }
 
 // parseDictValue parses a dict flag value given on the command line or
-// through --flags-file.
-func parseDictValue(flag, s string, checkKey func(string) error) ([]string, map[string]string, error) {
+// through --flags-file, then checks the required keys.
+func parseDictValue(flag, s string, sp valueSpec) ([]string, map[string]string, error) {
+	var keys []string
+	var values map[string]string
+	var err error
 	if v, ok := unlex(s); ok {
-		return lexedDict(flag, v, checkKey)
+		if keys, values, err = lexedDict(flag, v, sp); err != nil {
+			return nil, nil, err
+		}
+	} else if keys, values, err = ParseArgDict(s, sp.checkKey); err != nil {
+		return nil, nil, keyError(flag, err)
 	}
-	keys, values, err := ParseArgDict(s, checkKey)
-	if err != nil {
+	if err := sp.checkRequiredKeys(values); err != nil {
 		return nil, nil, argError(flag, err)
 	}
 	return keys, values, nil

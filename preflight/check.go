@@ -291,17 +291,15 @@ func headManifest(ctx context.Context, c Clients, img Image) headResult {
 
 // checkAgent finds out whether the deploy project's Cloud Run service agent
 // may read the image's repository, when the image is in another project.
-// Without a troubleshooter the allow policies are read while the project
-// number is looked up.
+// The allow policies are read while the project number is looked up (and
+// while Policy Troubleshooter is asked), so a troubleshooter that cannot
+// answer costs no extra round trip.
 func checkAgent(ctx context.Context, c Clients, o Options) agentResult {
 	img := o.Image
 	if img.Project == o.DeployProject {
 		return agentResult{skip: true}
 	}
-	var pols <-chan allowPolicies
-	if c.Troubleshooter == nil {
-		pols = readPolicies(ctx, c, img)
-	}
+	pols := readPolicies(ctx, c, img)
 	res := agentResult{project: o.DeployProject}
 	p, err := c.Projects.GetProject(ctx, &resourcemanagerpb.GetProjectRequest{Name: "projects/" + o.DeployProject})
 	if err != nil {
@@ -327,12 +325,15 @@ func checkAgent(ctx context.Context, c Clients, o Options) agentResult {
 			res.state, res.reason = state, reason
 			return res
 		}
-		if err != nil {
+		switch {
+		case isUnimplemented(err):
+			// Not available here (an emulator, a universe without it):
+			// the allow policies speak alone.
+		case err != nil:
 			why = "Policy Troubleshooter: " + describe(err) + "; "
-		} else {
+		default:
 			why = "Policy Troubleshooter: " + reason + "; "
 		}
-		pols = readPolicies(ctx, c, img)
 	}
 	res.state, res.reason = (<-pols).evaluate(res.member)
 	if res.state == StateUnknown {
@@ -446,4 +447,17 @@ func codeName(c codes.Code) string {
 		b.WriteRune(r)
 	}
 	return strings.ToUpper(b.String())
+}
+
+// isUnimplemented reports an API that is not served here (gRPC
+// UNIMPLEMENTED, HTTP 501).
+func isUnimplemented(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ae *apierror.APIError
+	if errors.As(err, &ae) && ae.HTTPCode() == http.StatusNotImplemented {
+		return true
+	}
+	return status.Code(err) == codes.Unimplemented
 }

@@ -292,7 +292,7 @@ func TestCheckCrossProject(t *testing.T) {
 			},
 			want: []findingWant{
 				{subject: SubjectCaller, state: StateGranted},
-				{subject: SubjectServiceAgent, state: StateUnknown, reason: "Policy Troubleshooter: UNIMPLEMENTED"},
+				{subject: SubjectServiceAgent, state: StateUnknown, reason: "whose membership cannot be checked"},
 			},
 		},
 		{

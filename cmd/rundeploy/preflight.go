@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"time"
 
@@ -133,7 +131,7 @@ type preflightResult struct {
 	reports []*preflight.Report
 	// retry, when set, is how the deploy waits out IAM propagation after
 	// a grant.
-	retry func(ctx context.Context, attempt func(context.Context) error) error
+	retry func(ctx context.Context, note func(string), attempt func(context.Context) error) error
 }
 
 // finishPreflight joins the checks, reports them, and applies the consent
@@ -198,8 +196,15 @@ func (a *app) finishPreflight(ctx context.Context, s *session, c *imageChecks, d
 		}
 	}
 	if granted {
-		res.retry = func(ctx context.Context, attempt func(context.Context) error) error {
-			return waiter.RetryDeploy(ctx, "Cloud Run to see the new image access", attempt)
+		// The deploy retries run inside the deploy's progress tracker,
+		// which shows what they wait for.
+		res.retry = func(ctx context.Context, note func(string), attempt func(context.Context) error) error {
+			retrier := &preflight.Waiter{Timeout: timeout, Progress: func(p preflight.Progress) {
+				if !p.Done {
+					note(fmt.Sprintf("Waiting for %s (%s left)...", p.Message, p.Remaining.Round(time.Second)))
+				}
+			}}
+			return retrier.RetryDeploy(ctx, "Cloud Run to see the new image access", attempt)
 		}
 	}
 	return res, nil
@@ -235,6 +240,3 @@ func (a *app) progressPrinter() func(preflight.Progress) {
 }
 
 func jsonFormat(s *session) bool { return formatOf(s) == "json" }
-
-var _ = errors.New
-var _ io.Writer = (*os.File)(nil)

@@ -107,19 +107,23 @@ const (
 )
 
 // SeedDemo creates the demo world: project demo-proj whose deployer service
-// account (token DemoToken) holds run.developer and iam.serviceAccountUser
-// on the project and artifactregistry.admin on the repository
+// account (token DemoToken) holds run.admin (so --allow-unauthenticated can
+// set the invoker policy) and iam.serviceAccountUser on the project and
+// artifactregistry.admin on the repository
 // us-central1-docker.pkg.dev/demo-proj/apps (image web:v1); and project
-// images-proj with us-central1-docker.pkg.dev/images-proj/apps/web:v1, which
-// the deployer may read and administer but demo-proj's Cloud Run service
-// agent cannot read — deploying it shows the cross-project failure and the
-// grant offer.
+// images-proj with us-central1-docker.pkg.dev/images-proj/apps/web:v1. The
+// deployer administers images-proj's repository and may read images-proj's
+// policies (roles/viewer), but demo-proj's Cloud Run service agent cannot
+// read the image: deploying it shows the cross-project finding, a stop with
+// the remedy (no terminal), and with --grant-image-access the grant to the
+// service agent followed by a successful deploy.
 func (s *Server) SeedDemo() {
 	s.AddProject(DemoProject, DemoProjectNumber)
 	s.AddProject(DemoImageProject, DemoImageNumber)
 	s.AddToken(DemoToken, DemoDeployer)
-	s.Grant("projects/"+DemoProject, "roles/run.developer", DemoDeployer)
+	s.Grant("projects/"+DemoProject, "roles/run.admin", DemoDeployer)
 	s.Grant("projects/"+DemoProject, "roles/iam.serviceAccountUser", DemoDeployer)
+	s.Grant("projects/"+DemoImageProject, "roles/viewer", DemoDeployer)
 	for _, p := range []string{DemoProject, DemoImageProject} {
 		repo := fmt.Sprintf("projects/%s/locations/%s/repositories/apps", p, DemoRegion)
 		s.AddRepository(repo)

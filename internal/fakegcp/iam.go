@@ -81,6 +81,7 @@ var rolePermissions = map[string][]string{
 	"roles/run.invoker":                     {"run.routes.invoke", "run.jobs.run"},
 	runServiceAgentRole:                     {permDownload, permRepoGet, "artifactregistry.repositories.readViaVirtualRepository", permSAActAs, permSAGetAccessTok, permProjectGet},
 	"roles/iam.serviceAccountUser":          {permSAActAs, "iam.serviceAccounts.get", "iam.serviceAccounts.list", permProjectGet},
+	"roles/iam.securityAdmin":               {permProjectGetIam, permProjectSetIam, permRepoGetIam, permRepoSetIam, permRunGetIam, permRunSetIam, "iam.serviceAccounts.getIamPolicy", "iam.serviceAccounts.setIamPolicy"},
 	"roles/iam.serviceAccountTokenCreator":  {permSAGetAccessTok, "iam.serviceAccounts.getOpenIdToken", "iam.serviceAccounts.implicitDelegation", "iam.serviceAccounts.signBlob", "iam.serviceAccounts.signJwt", "iam.serviceAccounts.get", "iam.serviceAccounts.list"},
 	"roles/resourcemanager.projectIamAdmin": {permProjectGetIam, permProjectSetIam},
 	"roles/iam.securityReviewer":            {permProjectGetIam, permRepoGetIam, permRunGetIam, "iam.roles.get", "iam.roles.list", "iam.serviceAccounts.getIamPolicy", "iam.serviceAccounts.list"},
