@@ -8,6 +8,7 @@ package deploy
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"cloud.google.com/go/run/apiv2/runpb"
 )
@@ -25,15 +26,19 @@ type reachableSecret struct {
 	version string
 }
 
+// The secret patterns compile to large programs ({1,255}); they are built
+// on first use so that starting rundeploy (--help, a bad flag) stays cheap.
 var (
-	remoteSecretRE = regexp.MustCompile(`^projects/([0-9]{1,19})/secrets/([a-zA-Z0-9-_]{1,255})(?::(.+)|/versions/(.+))?$`)
-	localSecretRE  = regexp.MustCompile(`^[a-zA-Z0-9-_]{1,255}$`)
+	remoteSecretRE = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^projects/([0-9]{1,19})/secrets/([a-zA-Z0-9-_]{1,255})(?::(.+)|/versions/(.+))?$`)
+	})
+	localSecretRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9-_]{1,255}$`) })
 )
 
 // parseSecret parses the value of one secrets entry. connector is the env
 // var name or mount path the user wrote, for messages.
 func parseSecret(value, connector string) (reachableSecret, error) {
-	if m := remoteSecretRE.FindStringSubmatch(value); m != nil {
+	if m := remoteSecretRE().FindStringSubmatch(value); m != nil {
 		v := m[3]
 		if v == "" {
 			v = m[4]
@@ -53,7 +58,7 @@ func parseSecret(value, connector string) (reachableSecret, error) {
 	default:
 		return rs, ValueErrorf("Invalid secret spec %s", quoteRepr(value))
 	}
-	if !localSecretRE.MatchString(rs.name) {
+	if !localSecretRE().MatchString(rs.name) {
 		return rs, ValueErrorf("%s is not a valid secret name.", quoteRepr(rs.name))
 	}
 	return rs, nil

@@ -15,7 +15,7 @@ import (
 	ptpb "cloud.google.com/go/policytroubleshooter/iam/apiv3/iampb"
 	resourcemanager "cloud.google.com/go/resourcemanager/apiv3"
 	"cloud.google.com/go/resourcemanager/apiv3/resourcemanagerpb"
-	"github.com/google/go-containerregistry/pkg/v1/google"
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	gax "github.com/googleapis/gax-go/v2"
@@ -52,6 +52,10 @@ type Options struct {
 	// Caller is the caller's IAM member ("user:a@b", "serviceAccount:x");
 	// "" when the active credentials' identity is not known.
 	Caller string
+	// ResolveCaller, when Caller is "", finds the caller's member (e.g. with
+	// a tokeninfo call). It runs beside the checks, so it costs no round
+	// trip of its own; "" means unknown.
+	ResolveCaller func(ctx context.Context) string
 	// Scope is where a remedy would grant (default ScopeRepository).
 	Scope Scope
 }
@@ -168,6 +172,12 @@ func check(ctx context.Context, c Clients, o Options) (*Report, error) {
 		agent = checkAgent(ctx, c, o)
 		return nil
 	})
+	if o.Caller == "" && o.ResolveCaller != nil {
+		g.Go(func() error {
+			o.Caller = o.ResolveCaller(ctx)
+			return nil
+		})
+	}
 	_ = g.Wait()
 	if err := ctx.Err(); err != nil {
 		return rep, err
@@ -276,7 +286,7 @@ func headManifest(ctx context.Context, c Clients, img Image) headResult {
 		opts = append(opts, remote.WithTransport(c.Registry))
 	}
 	if c.TokenSource != nil {
-		opts = append(opts, remote.WithAuth(google.NewTokenSourceAuthenticator(c.TokenSource)))
+		opts = append(opts, remote.WithAuth(accessTokenAuth{c.TokenSource}))
 	}
 	desc, err := remote.Head(ref, opts...)
 	if err != nil {
@@ -460,4 +470,18 @@ func isUnimplemented(err error) bool {
 		return true
 	}
 	return status.Code(err) == codes.Unimplemented
+}
+
+// accessTokenAuth presents the caller's Google access token as the registry
+// bearer token. Artifact Registry (and gcr.io) accept it directly, which
+// saves the Docker token exchange: ping, then the manifest request.
+type accessTokenAuth struct{ ts oauth2.TokenSource }
+
+// Authorization implements authn.Authenticator.
+func (a accessTokenAuth) Authorization() (*authn.AuthConfig, error) {
+	tok, err := a.ts.Token()
+	if err != nil {
+		return nil, fmt.Errorf("getting an access token for the registry: %w", err)
+	}
+	return &authn.AuthConfig{RegistryToken: tok.AccessToken}, nil
 }

@@ -34,6 +34,10 @@ type session struct {
 // original is what to hand the real gcloud (after `gcloud`) when rundeploy
 // does not handle the deploy itself (source deploys).
 func (a *app) deploy(ctx context.Context, args, original []string) int {
+	if wantsHelp(args) {
+		fmt.Fprint(a.stdout, renderedHelp)
+		return 0
+	}
 	cmd, err := parseDeploy(args, a.getenv)
 	if err != nil {
 		return a.fail(err)

@@ -100,18 +100,20 @@ func (a *app) startPreflight(ctx context.Context, s *session, images []preflight
 	}
 	scope, _ := s.cmd.Preflight.Scope()
 	caller := s.creds.Identity.Member
-	if caller == "" {
-		// Only user credentials need a look-up (tokeninfo); the checks
-		// themselves do not need the email, the findings and grants do.
+	// Only user credentials need a look-up (tokeninfo); it runs beside the
+	// checks, which do not need the email (the findings and grants do).
+	resolve := func(ctx context.Context) string {
 		if id, err := s.creds.Caller(ctx); err == nil {
-			caller = id.Member
+			return id.Member
 		}
+		return ""
 	}
 	for _, img := range images {
 		c.runs = append(c.runs, preflight.Start(ctx, c.clients, preflight.Options{
 			Image:         img,
 			DeployProject: s.target.Project,
 			Caller:        caller,
+			ResolveCaller: resolve,
 			Scope:         scope,
 		}))
 	}
