@@ -171,12 +171,14 @@ func (p *planner) plan() error {
 		p.applyIngress,
 		p.applyPrimaryPort,
 		p.applyTag,
-		p.applyCPUThrottlingAndBoost,
 		p.applyTemplateToggles,
 		p.applyServiceToggles,
 		p.applyGpuType,
 		p.applyDependsOn,
 		p.applySectionPorts,
+		// After the section ports: the CPU settings go on the ingress
+		// container, which a multi-container create only knows now.
+		p.applyCPUThrottlingAndBoost,
 		p.applySectionDependsOn,
 		p.applySectionBaseImages,
 		p.applyRegions,

@@ -34,13 +34,12 @@ func (p *planner) applyRemoveVolumeMounts(c *runpb.Container, cf *ContainerFlags
 	if !clearAll && !(cf.RemoveVolumeMount.Set && len(cf.RemoveVolumeMount.Items) > 0) {
 		return nil
 	}
-	if clearAll {
-		c.VolumeMounts = nil
-		return nil
-	}
+	// The Cloud SQL mount stands for gcloud's cloudsql-instances
+	// annotation, which no volume flag touches.
+	sql := p.cloudSQLVolumes()
 	kept := c.VolumeMounts[:0:0]
 	for _, m := range c.VolumeMounts {
-		if !contains(cf.RemoveVolumeMount.Items, m.GetMountPath()) {
+		if sql[m.GetName()] || (!clearAll && !contains(cf.RemoveVolumeMount.Items, m.GetMountPath())) {
 			kept = append(kept, m)
 		}
 	}
@@ -85,18 +84,27 @@ func (p *planner) applyRemoveVolumes() error {
 		return nil
 	}
 	t := p.tmpl()
-	if clearAll {
-		t.Volumes = nil
-		return nil
-	}
 	kept := t.Volumes[:0:0]
 	for _, v := range t.Volumes {
-		if !contains(f.RemoveVolume.Items, v.GetName()) {
+		// Cloud SQL is an annotation in gcloud's v1 object, not a volume:
+		// --clear-volumes and --remove-volume leave it alone.
+		if v.GetCloudSqlInstance() != nil || (!clearAll && !contains(f.RemoveVolume.Items, v.GetName())) {
 			kept = append(kept, v)
 		}
 	}
 	t.Volumes = kept
 	return nil
+}
+
+// cloudSQLVolumes names the template's Cloud SQL volumes.
+func (p *planner) cloudSQLVolumes() map[string]bool {
+	names := map[string]bool{}
+	for _, v := range p.tmpl().GetVolumes() {
+		if v.GetCloudSqlInstance() != nil {
+			names[v.GetName()] = true
+		}
+	}
+	return names
 }
 
 // applyAddVolumes is flags._ValidateAndMaybeGenerateVolumeNames,

@@ -22,13 +22,23 @@ type imageChecks struct {
 	images  []preflight.Image
 	runs    []*preflight.Run
 	closers []func() error
+	cancel  context.CancelFunc
 	// err is an error building the clients: the checks did not start.
 	err error
 }
 
+// close stops checks still running (the deploy may end early, e.g. on a
+// flag error found while planning), waits for them, then closes the
+// clients they use.
 func (c *imageChecks) close() {
 	if c == nil {
 		return
+	}
+	if c.cancel != nil {
+		c.cancel()
+	}
+	for _, r := range c.runs {
+		r.Wait()
 	}
 	for _, f := range c.closers {
 		f()
@@ -70,7 +80,8 @@ func (a *app) startPreflight(ctx context.Context, s *session, images []preflight
 	if !s.cmd.Preflight.Enabled() {
 		return nil
 	}
-	c := &imageChecks{images: images}
+	ctx, cancel := context.WithCancel(ctx)
+	c := &imageChecks{images: images, cancel: cancel}
 	opts := s.opts
 	ar, err := artifactregistry.NewRESTClient(ctx, withEndpoint(opts, s.cfg.RESTEndpoint("artifactregistry"))...)
 	if err != nil {
