@@ -24,7 +24,7 @@ type Flags struct {
 	Namespace String `name:"namespace" help:"Specific to Cloud Run for Anthos: Kubernetes namespace for the service."`
 
 	Region               String `name:"region" help:"Region in which the resource can be found. Alternatively, set the property [run/region]."`
-	Regions              List   `name:"regions" help:"Comma-separated list of regions for a multi-region service."`
+	Regions              String `name:"regions" help:"Comma-separated list of regions for a multi-region service."`
 	AllowUnauthenticated Bool   `name:"allow-unauthenticated" negatable:"" help:"Whether to enable allowing unauthenticated access to the service."`
 	Async                Bool   `name:"async" negatable:"" help:"Return immediately, without waiting for the operation in progress to complete."`
 	Concurrency          String `name:"concurrency" help:"Set the maximum number of concurrent requests allowed per container instance, or 'default'."`

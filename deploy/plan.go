@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"cloud.google.com/go/run/apiv2/runpb"
 	"google.golang.org/protobuf/proto"
@@ -411,7 +412,7 @@ func (p *planner) applyRegions() error {
 	if p.svc.MultiRegionSettings == nil {
 		p.svc.MultiRegionSettings = &runpb.Service_MultiRegionSettings{}
 	}
-	p.svc.MultiRegionSettings.Regions = append([]string(nil), p.f.Regions.Items...)
+	p.svc.MultiRegionSettings.Regions = splitRegions(p.f.Regions.Value)
 	return nil
 }
 
@@ -562,3 +563,15 @@ var invalidWords = func() map[string]bool {
 	}
 	return m
 }()
+
+// splitRegions reads --regions: a plain comma-separated string in gcloud
+// 578 (not an ArgList, so a repeated region is not a parse error).
+func splitRegions(v string) []string {
+	var out []string
+	for _, r := range strings.Split(v, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}

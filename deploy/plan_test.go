@@ -551,7 +551,7 @@ var planCases = []planCase{
 	{name: "client_flags", flags: func(f *Flags) {
 		f.ClientName = str("my-ci")
 		f.ClientVersion = str("9")
-		f.Regions = list("us-central1", "europe-west1")
+		f.Regions = str("us-central1,europe-west1")
 	}},
 	{name: "sidecar_sections_update", existing: existingService, flags: func(f *Flags) {
 		f.Image = String{}

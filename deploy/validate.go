@@ -263,7 +263,7 @@ func (f *Flags) Validate() error { return f.ValidateFor("", false) }
 func (f *Flags) ValidateFor(platformProperty string, propertySet bool) error {
 	// flags.GetMultiRegion (gcloud 578): the --region flag itself, not the
 	// run/region property, conflicts with --regions.
-	if f.Region.Set && f.Region.Value != "" && f.Regions.Set && len(f.Regions.Items) > 0 {
+	if f.Region.Set && f.Region.Value != "" && f.Regions.Set && f.Regions.Value != "" {
 		return &ValueError{Command: "gcloud.run.deploy", Msg: "Invalid value for [--regions]: --region and --regions are mutually exclusive."}
 	}
 	platform := PlatformManaged

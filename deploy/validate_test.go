@@ -168,7 +168,7 @@ func TestValidateFor(t *testing.T) {
 		{name: "cluster", f: Flags{Cluster: str("c")}, wantErr: "The `--cluster` flag"},
 		{name: "no-clear-config-maps", f: Flags{ClearConfigMaps: Bool{Set: true}}, wantErr: "The `--[update|set|remove|clear]-config-maps` flag"},
 		{name: "connectivity first", f: Flags{Connectivity: str("internal"), Namespace: str("n")}, wantErr: "The `--connectivity=[internal|external]` flag"},
-		{name: "region and regions", f: Flags{Region: str("r"), Regions: List{Set: true, Items: []string{"a"}}, Cluster: str("c")},
+		{name: "region and regions", f: Flags{Region: str("r"), Regions: str("a"), Cluster: str("c")},
 			wantErr: "Invalid value for [--regions]: --region and --regions are mutually exclusive."},
 		{name: "two containers no port", f: Flags{Containers: []ContainerSection{{Name: "a"}, {Name: "b"}}},
 			wantErr: "Invalid value for [--container]: Exactly one container must specify --port or --use-http2"},

@@ -107,8 +107,8 @@ func flagName(ctx *kong.DecodeContext) string {
 // the syntax: key_type (or an ArgList's element_type), max_length and
 // required_keys.
 type valueSpec struct {
-	// checkKey validates each dict key or list element. An *ArgumentError-less
-	// plain error is argparse's ArgumentTypeError ("argument --flag: …"); a
+	// checkKey validates each dict key or list element. A plain error is
+	// argparse's ArgumentTypeError, reported as "argument --flag: …"; a
 	// *ValueError is reported as it is (gcloud raises it outside argparse).
 	checkKey     func(string) error
 	maxLength    int      // 0: no limit

@@ -39,6 +39,11 @@ func (a *app) deploy(ctx context.Context, args, original []string) int {
 		return 0
 	}
 	cmd, err := parseDeploy(args, a.getenv)
+	if errors.Is(err, deploy.ErrNotManaged) {
+		// Cloud Run for Anthos (--platform gke|kubernetes) is gcloud's.
+		fmt.Fprintln(a.stderr, "rundeploy: only the fully managed platform is handled here; handing this command to the real gcloud.")
+		return a.gcloud(ctx, stripOwnFlags(original))
+	}
 	if err != nil {
 		return a.fail(err)
 	}
@@ -49,9 +54,6 @@ func (a *app) deploy(ctx context.Context, args, original []string) int {
 	if isSourceDeploy(&cmd.Flags) {
 		fmt.Fprintln(a.stderr, "rundeploy: source deploys are built by gcloud; handing this command to the real gcloud.")
 		return a.gcloud(ctx, stripOwnFlags(original))
-	}
-	if err := cmd.Flags.Validate(); err != nil {
-		return a.fail(err)
 	}
 	if err := cmd.Preflight.Validate(); err != nil {
 		return a.fail(err)

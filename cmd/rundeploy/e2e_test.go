@@ -361,3 +361,41 @@ func TestE2EAllowUnauthenticatedWithoutPermissionWarns(t *testing.T) {
 		"Setting IAM Policy...failed\n",
 		`WARNING: Setting IAM policy failed, try "gcloud beta run services add-iam-policy-binding --region=us-central1 --member=allUsers --role=roles/run.invoker web"`)
 }
+
+// argparse reads "--flag=value with spaces" as a flag when --flag is
+// known; only unknown arguments with spaces are positionals.
+func TestE2EValuesWithSpaces(t *testing.T) {
+	w := newWorld(t, fakegcp.Options{})
+	w.canReadImages()
+	r := w.run("web", "--image", "us-central1-docker.pkg.dev/my-proj/apps/web:v3",
+		"--description=my svc", "--set-env-vars= A =x y")
+	wantCode(t, r, 0)
+	svc := w.service("web")
+	if svc.GetDescription() != "my svc" {
+		t.Errorf("description = %q", svc.GetDescription())
+	}
+	if v, ok := envValue(svc.GetTemplate().GetContainers()[0], "A"); !ok || v != "x y" {
+		t.Errorf("env A = %q (set %v), want %q", v, ok, "x y")
+	}
+}
+
+// Cloud Run for Anthos is not rundeploy's: the command goes to gcloud.
+func TestE2EOtherPlatformsGoToGcloud(t *testing.T) {
+	w := newWorld(t, fakegcp.Options{})
+	dir := t.TempDir()
+	record := filepath.Join(dir, "argv")
+	stand := filepath.Join(dir, "gcloud")
+	script := "#!/bin/sh\nprintf '%s\\n' \"$@\" > " + record + "\nexit 0\n"
+	if err := os.WriteFile(stand, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := w.runEnv([]string{"RUNDEPLOY_GCLOUD=" + stand}, "web", "--image", "x", "--platform", "gke", "--no-preflight")
+	wantCode(t, r, 0)
+	got, _ := os.ReadFile(record)
+	if string(got) != "run\ndeploy\nweb\n--image\nx\n--platform\ngke\n" {
+		t.Errorf("gcloud got argv %q", got)
+	}
+	if n := len(w.s.Requests()); n != 0 {
+		t.Errorf("%d requests to the fake", n)
+	}
+}

@@ -10,10 +10,8 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/rundeploy/rundeploy/deploy"
+	"github.com/rundeploy/rundeploy/wrap"
 )
-
-// maxContainers is gcloud's limit on --container sections.
-const maxContainers = 10
 
 // parseDeploy reads a `gcloud run deploy` command line exactly as gcloud
 // does: --flags-file expansion, --container sections, argparse's rules for
@@ -21,10 +19,12 @@ const maxContainers = 10
 // Flags.Validate applies the checks gcloud makes before any API call.
 //
 // Errors are *deploy.ArgumentError (exit 2) or *deploy.ValueError (exit 1)
-// carrying gcloud's message. getenv is reserved for property-dependent
-// parsing and may be nil.
+// carrying gcloud's message, or a *deploy.PlatformError (errors.Is
+// deploy.ErrNotManaged) when --platform or the run/platform property names
+// Cloud Run for Anthos. getenv is the environment the gcloud properties are
+// read from (run/platform); nil means none: no environment variables and no
+// properties files.
 func parseDeploy(args []string, getenv func(string) string) (*deployCommand, error) {
-	_ = getenv
 	g, err := loadGrammar()
 	if err != nil {
 		return nil, fmt.Errorf("building the command grammar: %w", err)
@@ -92,10 +92,26 @@ func parseDeploy(args []string, getenv func(string) string) (*deployCommand, err
 				"When --container is specified %s must be specified after --container.", strings.Join(misplaced, ", "))}
 		}
 	}
-	if err := cmd.Flags.Validate(); err != nil {
+	platform, platformSet := platformProperty(getenv, cmd.Configuration.Value)
+	if err := cmd.Flags.ValidateFor(platform, platformSet); err != nil {
 		return nil, err
 	}
 	return cmd, nil
+}
+
+// platformProperty reads the run/platform property (CLOUDSDK_RUN_PLATFORM,
+// then the properties files of the configuration). Unreadable properties
+// files count as "not set" here; resolving the configuration later reports
+// them.
+func platformProperty(getenv func(string) string, configuration string) (string, bool) {
+	if getenv == nil {
+		return "", false
+	}
+	cfg, err := wrap.LoadConfig(getenv, configuration)
+	if err != nil {
+		return "", false
+	}
+	return cfg.Get("run", "platform")
 }
 
 // section is one --container NAME section of the command line.
@@ -162,10 +178,21 @@ type scanned struct {
 
 var negativeNumber = regexp.MustCompile(`^-\d+$|^-\d*\.\d+$`)
 
-// isOptionLike is argparse's test for an argument that starts a flag.
-func isOptionLike(a string) bool {
+// isOptionLike is argparse's test (_parse_optional) for an argument that
+// starts a flag: a known flag, or a known flag followed by "=VALUE" (even
+// when VALUE holds spaces, as in "--description=my svc"), before the
+// negative-number and space rules.
+func isOptionLike(a string, byName map[string]flagRef) bool {
 	if len(a) < 2 || a[0] != '-' {
 		return false
+	}
+	if _, ok := byName[a]; ok {
+		return true
+	}
+	if n, _, eq := strings.Cut(a, "="); eq {
+		if _, ok := byName[n]; ok {
+			return true
+		}
 	}
 	if negativeNumber.MatchString(a) || strings.Contains(a, " ") {
 		return false
@@ -199,7 +226,7 @@ func (g *grammar) scan(args []string, container bool) (*scanned, error) {
 			afterDashes = true
 			continue
 		}
-		if afterDashes || !isOptionLike(a) {
+		if afterDashes || !isOptionLike(a, byName) {
 			if !haveService {
 				haveService = true
 				positional = append(positional, a)
@@ -247,7 +274,7 @@ func (g *grammar) scan(args []string, container bool) (*scanned, error) {
 			continue
 		}
 		if !hasValue {
-			if i+1 >= len(args) || isOptionLike(args[i+1]) || args[i+1] == "--" {
+			if i+1 >= len(args) || isOptionLike(args[i+1], byName) || args[i+1] == "--" {
 				stop(&deploy.ArgumentError{Msg: fmt.Sprintf("argument %s: expected one argument", display)}, false)
 				break
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -84,7 +85,7 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"--dry-run"}, func(c *deployCommand) any { return c.Preflight.DryRun }, on(true)},
 		{[]string{"--help"}, func(c *deployCommand) any { return c.HelpRequested }, true},
 		{[]string{"-h"}, func(c *deployCommand) any { return c.HelpRequested }, true},
-		{[]string{"--container", "a", "--image=x", "--container=b", "--args=1", "--container", "a", "--memory=1Gi"},
+		{[]string{"--container", "a", "--image=x", "--port=1", "--container=b", "--args=1", "--container", "a", "--memory=1Gi"},
 			func(c *deployCommand) any {
 				var out []string
 				for _, s := range c.Containers {
@@ -134,8 +135,17 @@ func TestEveryFlagParses(t *testing.T) {
 				os.WriteFile(p, []byte("A: b\n"), 0o644)
 				v = p
 			}
-			if f.name == "timeout" {
-				v = "1s"
+			// Values the flags' argparse types accept.
+			if v2, ok := map[string]string{
+				"timeout":               "1s",
+				"add-volume":            "name=v,type=in-memory",
+				"add-volume-mount":      "volume=v,mount-path=/a",
+				"startup-probe":         "timeoutSeconds=1",
+				"liveness-probe":        "timeoutSeconds=1",
+				"readiness-probe":       "timeoutSeconds=1",
+				"build-service-account": "projects/p/serviceAccounts/a",
+			}[f.name]; ok {
+				v = v2
 			}
 			forms = [][]string{{"--" + f.name, v}, {"--" + f.name + "=" + v}}
 		} else {
@@ -145,14 +155,24 @@ func TestEveryFlagParses(t *testing.T) {
 			}
 		}
 		for _, args := range forms {
-			if f.name == "namespace" {
+			// The Cloud Run for Anthos flags are errors on the managed
+			// platform; on gke they parse and the command goes to gcloud.
+			anthos := anthosOnly[f.name] || f.name == "platform"
+			if anthos {
 				args = append(args, "--platform=gke")
 			}
-			if _, err := parseDeploy(args, nil); err != nil {
+			_, err := parseDeploy(args, nil)
+			if anthos && !errors.Is(err, deploy.ErrNotManaged) || !anthos && err != nil {
 				t.Errorf("%q: %v", args, err)
 			}
 		}
 	}
+}
+
+// anthosOnly are the flags flags.VerifyManagedFlags rejects on managed.
+var anthosOnly = map[string]bool{
+	"namespace": true, "cluster": true, "cluster-location": true, "kubeconfig": true, "context": true, "connectivity": true,
+	"set-config-maps": true, "update-config-maps": true, "remove-config-maps": true, "clear-config-maps": true,
 }
 
 func TestHelpText(t *testing.T) {
@@ -203,6 +223,19 @@ func TestFlagsFile(t *testing.T) {
 	if ve, ok := err.(*deploy.ValueError); !ok || ve.Command != "gcloud" || !strings.HasSuffix(ve.Msg, "nope.yaml] not found.") {
 		t.Errorf("missing file: %T %v", err, err)
 	}
+	// ArgDict applies key_type and required_keys to --flags-file maps too.
+	probe := filepath.Join(dir, "probe.yaml")
+	os.WriteFile(probe, []byte("--startup-probe: {foo: 1}\n"), 0o644)
+	_, err = parseDeploy([]string{"svc", "--image=x", "--flags-file=" + probe}, nil)
+	if ve, ok := err.(*deploy.ValueError); !ok || ve.Command != "gcloud" || ve.Msg != "Key [foo] not recognized for startup probe." {
+		t.Errorf("probe key from a flags file: %T %v", err, err)
+	}
+	mount := filepath.Join(dir, "mount.yaml")
+	os.WriteFile(mount, []byte("--add-volume-mount: {volume: v}\n"), 0o644)
+	_, err = parseDeploy([]string{"svc", "--image=x", "--flags-file=" + mount}, nil)
+	if want := "argument --add-volume-mount: Key [mount-path] required in dict arg but not provided"; err == nil || err.Error() != want {
+		t.Errorf("mount from a flags file: %v, want %s", err, want)
+	}
 	loop := filepath.Join(dir, "loop.yaml")
 	os.WriteFile(loop, []byte("--flags-file: "+loop+"\n"), 0o644)
 	if _, err := parseDeploy([]string{"--flags-file=" + loop}, nil); err == nil || !strings.Contains(err.Error(), "recursive reference") {
@@ -216,6 +249,98 @@ func TestClosestMatch(t *testing.T) {
 	for in, want := range map[string]string{"--bogus": "--gpu", "--mem": "--memory", "--imag": "--image", "--env-vars": "--set-env-vars", "--zzzzzzzzzzzzzz": ""} {
 		if got := closestMatch(in, names); got != want {
 			t.Errorf("closestMatch(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestParsePlatform: --platform and the run/platform property choose the
+// platform; anything but managed is handed back as deploy.ErrNotManaged.
+func TestParsePlatform(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		dir := t.TempDir()
+		m := map[string]string{"CLOUDSDK_CONFIG": dir}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	tests := []struct {
+		args       []string
+		getenv     func(string) string
+		notManaged bool
+	}{
+		{[]string{"svc", "--image=x", "--platform=gke"}, nil, true},
+		{[]string{"svc", "--image=x", "--platform", "kubernetes"}, nil, true},
+		{[]string{"svc", "--image=x"}, env("CLOUDSDK_RUN_PLATFORM", "gke"), true},
+		{[]string{"svc", "--image=x", "--namespace=n"}, env("CLOUDSDK_RUN_PLATFORM", "kubernetes"), true},
+		{[]string{"svc", "--image=x", "--platform=managed"}, env("CLOUDSDK_RUN_PLATFORM", "gke"), false},
+		{[]string{"svc", "--image=x"}, env("CLOUDSDK_RUN_PLATFORM", "managed"), false},
+		{[]string{"svc", "--image=x"}, env(), false},
+	}
+	for _, tt := range tests {
+		_, err := parseDeploy(tt.args, tt.getenv)
+		if got := errors.Is(err, deploy.ErrNotManaged); got != tt.notManaged || (!tt.notManaged && err != nil) {
+			t.Errorf("%q: got %v, want not-managed=%v", tt.args, err, tt.notManaged)
+		}
+	}
+}
+
+// TestParse578 covers checks of gcloud 578 flags that the installed gcloud
+// (528) cannot record: the message comes from the 578 source.
+func TestParse578(t *testing.T) {
+	tests := []struct {
+		args    []string
+		exit    int
+		command string
+		msg     string
+	}{
+		// flags.GetMultiRegion: InvalidArgumentException.
+		{[]string{"svc", "--image=x", "--region=r", "--regions=a,b"}, 1, "gcloud.run.deploy",
+			"Invalid value for [--regions]: --region and --regions are mutually exclusive."},
+		// The readiness probe's key_type (_SUPPORTED_READINESS_PROBE_KEYS).
+		{[]string{"svc", "--image=x", "--readiness-probe=initialDelaySeconds=1"}, 1, "gcloud",
+			"Key [initialDelaySeconds] not recognized for readiness probe."},
+		{[]string{"svc", "--container=a", "--image=x", "--port=1", "--readiness-probe=tcpSocket.port=1"}, 1, "gcloud",
+			"Key [tcpSocket.port] not recognized for readiness probe."},
+		// --add-volume: ArgDict(required_keys=['type']).
+		{[]string{"svc", "--image=x", "--add-volume=name=v"}, 2, "gcloud.run.deploy",
+			"argument --add-volume: Key [type] required in dict arg but not provided"},
+	}
+	for _, tt := range tests {
+		_, err := parseDeploy(tt.args, nil)
+		if err == nil {
+			t.Errorf("%q: accepted", tt.args)
+			continue
+		}
+		got := rundeployRecord(tt.args, nil, err)
+		if got.Exit != tt.exit || got.Command != tt.command || got.Message != tt.msg {
+			t.Errorf("%q:\n got exit=%d (%s) %q\nwant exit=%d (%s) %q", tt.args, got.Exit, got.Command, got.Message, tt.exit, tt.command, tt.msg)
+		}
+	}
+}
+
+// TestParseAcceptsGcloud lists command lines gcloud 528 gets past its
+// pre-API checks with (it reached "You do not currently have an active
+// account selected"), so rundeploy must accept them too.
+func TestParseAcceptsGcloud(t *testing.T) {
+	for _, args := range [][]string{
+		{"svc", "--image=x", "--depends-on=a,b,c,d,e", "--depends-on=f,g,h,i,j"}, // max_length is per occurrence
+		{"svc", "--image=x", "--depends-on="},
+		{"svc", "--image=x", "--depends-on=a.b"},
+		{"svc", "--image=x", "--build-service-account="},
+		{"svc", "--image=x", "--build-service-account=projects/p/serviceAccounts/a"},
+		{"svc", "--image=x", "--timeout=P1D"},
+		{"svc", "--image=x", "--timeout=0.99999s"}, // rounds to 1s first
+		{"svc", "--image=x", "--startup-probe="},
+		{"svc", "--image=x", "--startup-probe=timeoutSeconds=x"},                // ints are checked later
+		{"svc", "--image=x", "--startup-probe=httpGet.port=1,tcpSocket.port=2"}, // so is the probe type
+		{"svc", "--image=x", "--add-volume=name=v,type=bogus"},                  // and the volume type
+		{"svc", "--image=x", "--add-volume=type=in-memory,mount-path=/a"},       // 578: the name is generated
+		{"svc", "--image=x", "--depends-on=nope"},                               // unknown names: after GetService
+		{"svc", "--container=a", "--image=x", "--port=1", "--container=b", "--image=y"},
+	} {
+		if _, err := parseDeploy(args, nil); err != nil {
+			t.Errorf("%q: %v", args, err)
 		}
 	}
 }
