@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -219,7 +220,7 @@ func ValidateGroups(f *Flags, specified []string) error {
 	return nil
 }
 
-var serviceName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+var serviceName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`) })
 
 // Platforms are the values of gcloud's run/platform property (and the
 // --platform flag). rundeploy deploys to PlatformManaged only.
@@ -308,7 +309,7 @@ func (f *Flags) ValidateFor(platformProperty string, propertySet bool) error {
 				name = svc
 			}
 		}
-		if !serviceName.MatchString(name) {
+		if !serviceName().MatchString(name) {
 			return ValueErrorf("Invalid resource name [%s]. The name must use only lowercase alphanumeric characters and dashes, cannot begin or end with a dash, and cannot be longer than 63 characters.", f.Service)
 		}
 	}

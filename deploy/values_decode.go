@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/alecthomas/kong"
 )
@@ -120,10 +121,10 @@ type valueSpec struct {
 
 // containerNameType is flags._CONTAINER_NAME_TYPE (a RegexpValidator;
 // Python's `$` also accepts one trailing newline).
-var containerNameType = regexp.MustCompile(`^[a-z0-9]([a-z0-9-.]{0,61}[a-z0-9])?\n?$`)
+var containerNameType = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([a-z0-9-.]{0,61}[a-z0-9])?\n?$`) })
 
 func checkContainerName(name string) error {
-	if !containerNameType.MatchString(name) {
+	if !containerNameType().MatchString(name) {
 		return fmt.Errorf("Bad value [%s]: must conform to RFC 1123: only lowercase, digits, hyphens, and periods are allowed, must begin and end with letter or digit, and less than 64 characters.", name)
 	}
 	return nil

@@ -3,6 +3,7 @@ package wrap
 import (
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/rundeploy/rundeploy/deploy"
 )
@@ -70,7 +71,9 @@ var ErrNoProject error = &deploy.ValueError{
 
 // validProject is gcloud's _VALID_PROJECT_REGEX (Python's "$" also matches
 // before a final newline).
-var validProject = regexp.MustCompile(`^(?:(?:[-a-z0-9]{1,63}\.)*(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?):)?(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)\n?\z`)
+var validProject = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:(?:[-a-z0-9]{1,63}\.)*(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?):)?(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)\n?\z`)
+})
 
 // Project resolves the project for run deploy: flag (when non-empty), then
 // core/project (flag layer, CLOUDSDK_CORE_PROJECT, files). It validates the
@@ -107,7 +110,7 @@ func validateProject(v string, fromFlag bool) error {
 		// The flag's StoreProperty action validates while parsing.
 		cmd = "gcloud"
 	}
-	if !validProject.MatchString(v) {
+	if !validProject().MatchString(v) {
 		if looksLikeProjectName(v) {
 			return &deploy.ValueError{Command: cmd, Msg: "The project property must be set to a valid project ID, not the project name [" + v + "]\n" + setProjectHelp}
 		}

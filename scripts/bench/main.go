@@ -37,7 +37,8 @@ func main() {
 	check(err)
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "rundeploy")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/rundeploy")
+	// Built as the release is (.goreleaser.yaml): trimmed, no symbol tables.
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./cmd/rundeploy")
 	build.Stderr = os.Stderr
 	check(build.Run())
 	gcloudPath, gcloudErr := exec.LookPath(*gcloud)
