@@ -105,12 +105,9 @@ func (p *planner) plan() error {
 	if err := p.parseValues(); err != nil {
 		return err
 	}
-	// 2. Flags the managed platform rejects (flags.VerifyManagedFlags).
-	if err := p.verifyManagedFlags(); err != nil {
-		return err
-	}
-	// 3. deploy.py _ValidateAndGetContainers.
-	if err := p.checkContainerSections(); err != nil {
+	// 2. The checks gcloud makes before any API call (the parser has made
+	// them already; Plan repeats them so that it is safe on its own).
+	if err := p.f.Validate(); err != nil {
 		return err
 	}
 	// 4. Source deploys belong to the real gcloud.
@@ -198,37 +195,6 @@ func (p *planner) plan() error {
 	return nil
 }
 
-// verifyManagedFlags rejects the flags that only work on Cloud Run for
-// Anthos, with gcloud's messages and in gcloud's order.
-func (p *planner) verifyManagedFlags() error {
-	const gke = "gke"
-	const gkeDesc = "Cloud Run for Anthos deployed on Google Cloud"
-	const k8s = "kubernetes"
-	const k8sDesc = "Cloud Run for Anthos deployed on VMware"
-	f := p.f
-	checks := []struct {
-		set              bool
-		flag, plat, desc string
-	}{
-		{f.Connectivity.Set, "--connectivity=[internal|external]", gke, gkeDesc},
-		{f.Namespace.Set, "--namespace", gke, gkeDesc},
-		{f.Cluster.Set, "--cluster", gke, gkeDesc},
-		{f.ClusterLocation.Set, "--cluster-location", gke, gkeDesc},
-		{f.SetConfigMaps.Set || f.UpdateConfigMaps.Set || f.RemoveConfigMaps.Set || (f.ClearConfigMaps.Set && f.ClearConfigMaps.Value),
-			"--[update|set|remove|clear]-config-maps", gke, gkeDesc},
-		{f.Kubeconfig.Set, "--kubeconfig", k8s, k8sDesc},
-		{f.Context.Set, "--context", k8s, k8sDesc},
-	}
-	for _, c := range checks {
-		if c.set {
-			return ValueErrorf("The `%s` flag is not supported on the fully managed version of Cloud Run. "+
-				"Specify `--platform %s` or run `gcloud config set run/platform %s` to work with %s.",
-				c.flag, c.plat, c.plat, c.desc)
-		}
-	}
-	return nil
-}
-
 // checkSourceDeploy returns ErrSourceDeploy for command lines that build
 // from source (deploy.py _ValidateAndGetBuildFromSource: a container without
 // --image, or with --source) or use flags that only source deploys accept.
@@ -286,26 +252,6 @@ func sourceOnlyFlag(c *ContainerFlags) string {
 		return "--build-env-vars-file"
 	}
 	return ""
-}
-
-// checkContainerSections is deploy.py _ValidateAndGetContainers.
-func (p *planner) checkContainerSections() error {
-	secs := p.f.Containers
-	if len(secs) > 1 {
-		ingress := 0
-		for i := range secs {
-			if secs[i].Port.Set || secs[i].UseHttp2.Set {
-				ingress++
-			}
-		}
-		if ingress != 1 {
-			return ValueErrorf("Invalid value for [--container]: Exactly one container must specify --port or --use-http2")
-		}
-	}
-	if len(secs) > 10 {
-		return ValueErrorf("Invalid value for [--container]: Services may include at most 10 containers")
-	}
-	return nil
 }
 
 // containerScope is one set of per-container flags and the container they

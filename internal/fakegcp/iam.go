@@ -406,3 +406,19 @@ func serviceAgent(number int64) string {
 func deniedMessage(perm, resource string) string {
 	return fmt.Sprintf("Permission '%s' denied on resource '%s' (or it may not exist).", perm, resource)
 }
+
+// serveTestIamPermissionsLocked answers testIamPermissions on resource with
+// the subset the caller holds. A resource that does not exist grants
+// nothing: the IAM contract answers an empty set, not NOT_FOUND.
+func (s *Server) serveTestIamPermissionsLocked(c *call, resource string, exists bool) {
+	req := &iampb.TestIamPermissionsRequest{}
+	if e := c.readProto(req); e != nil {
+		c.fail(e)
+		return
+	}
+	var got []string
+	if exists {
+		got = s.grantedLocked(c.member, resource, req.GetPermissions())
+	}
+	writeProto(c.w, &iampb.TestIamPermissionsResponse{Permissions: got})
+}

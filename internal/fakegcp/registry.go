@@ -353,16 +353,7 @@ func (s *Server) serveArtifactRegistry(c *call) {
 		}
 		writeProto(c.w, out)
 	case verb == "testIamPermissions" && c.r.Method == http.MethodPost:
-		req := &iampb.TestIamPermissionsRequest{}
-		if e := c.readProto(req); e != nil {
-			c.fail(e)
-			return
-		}
-		var got []string
-		if repo != nil {
-			got = s.grantedLocked(c.member, resource, req.GetPermissions())
-		}
-		writeProto(c.w, &iampb.TestIamPermissionsResponse{Permissions: got})
+		s.serveTestIamPermissionsLocked(c, resource, repo != nil)
 	default:
 		c.fail(errf(404, "fakegcp: no handler for %s %s", c.r.Method, c.r.URL.Path))
 	}
