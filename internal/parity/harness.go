@@ -447,7 +447,7 @@ func (cfg Config) runCase(ctx context.Context, c Case) (res Result) {
 	var g, r Observation
 	var gErr, rErr error
 	var wg sync.WaitGroup
-	recorded, ok := cfg.Recording.lookup(c.Name, key)
+	recorded, ok := cfg.Recording.lookup(c.Name, key, cfg.DataDir)
 	switch {
 	case ok && !cfg.Live:
 		g = recorded
@@ -461,7 +461,7 @@ func (cfg Config) runCase(ctx context.Context, c Case) (res Result) {
 			defer t.srv.Close()
 			g, gErr = t.execute(ctx, base, args)
 			if gErr == nil {
-				cfg.Recording.store(c.Name, key, g)
+				cfg.Recording.store(c.Name, key, cfg.DataDir, g)
 			}
 		}()
 	}

@@ -86,7 +86,20 @@ func (r *Recording) Prune(keep []Case) {
 	}
 }
 
-func (r *Recording) lookup(name, key string) (Observation, bool) {
+// The fixture directory differs between checkouts: recordings hold it as
+// $DATA (as the corpus does), and replay puts the current one back.
+func (ob Observation) withDataDir(from, to string) Observation {
+	if from == "" {
+		return ob
+	}
+	ob.BaseError = strings.ReplaceAll(ob.BaseError, from, to)
+	ob.ErrorLine = strings.ReplaceAll(ob.ErrorLine, from, to)
+	ob.Stderr = strings.ReplaceAll(ob.Stderr, from, to)
+	ob.Body = strings.ReplaceAll(ob.Body, from, to)
+	return ob
+}
+
+func (r *Recording) lookup(name, key, dataDir string) (Observation, bool) {
 	if r == nil {
 		return Observation{}, false
 	}
@@ -96,16 +109,16 @@ func (r *Recording) lookup(name, key string) (Observation, bool) {
 	if !ok || rc.Key != key {
 		return Observation{}, false
 	}
-	return rc.Observation, true
+	return rc.Observation.withDataDir("$DATA", dataDir), true
 }
 
-func (r *Recording) store(name, key string, ob Observation) {
+func (r *Recording) store(name, key, dataDir string, ob Observation) {
 	if r == nil {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.Cases[name] = RecordedCase{Key: key, Observation: ob}
+	r.Cases[name] = RecordedCase{Key: key, Observation: ob.withDataDir(dataDir, "$DATA")}
 	r.dirty = true
 }
 
