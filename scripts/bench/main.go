@@ -39,6 +39,7 @@ func main() {
 	bin := filepath.Join(dir, "rundeploy")
 	// Built as the release is (.goreleaser.yaml): trimmed, no symbol tables.
 	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./cmd/rundeploy")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stderr = os.Stderr
 	check(build.Run())
 	gcloudPath, gcloudErr := exec.LookPath(*gcloud)
