@@ -237,6 +237,12 @@ func (a *app) apply(ctx context.Context, s *session, images []preflight.Image) e
 	if err != nil {
 		return err
 	}
+	// For a new service gcloud asks whether the caller may set its IAM
+	// policy before offering allow-unauthenticated; ask now, beside the
+	// preflight, rather than after it.
+	iamCtx, stopIAM := context.WithCancel(ctx)
+	canSetIAM, iamDone := a.askCanSetIAM(iamCtx, s, client, existing)
+	defer func() { stopIAM(); <-iamDone }() // before the client is closed
 	planOpts := deploy.PlanOptions{ClientName: "rundeploy", ClientVersion: version, Rand: rand.Reader}
 	if !s.quiet {
 		planOpts.Confirm = func(q string) (bool, error) { return confirm(a.stdin, a.stderr, q+" (y/N)?  ", false) }
@@ -262,7 +268,7 @@ func (a *app) apply(ctx context.Context, s *session, images []preflight.Image) e
 		return a.dryRun(ctx, s, client, existing, build, pf)
 	}
 
-	invoker, err := a.invokerChange(ctx, s, client, existing)
+	invoker, err := a.invokerChange(s, existing, canSetIAM)
 	if err != nil {
 		return err
 	}
@@ -295,10 +301,35 @@ func (a *app) apply(ctx context.Context, s *session, images []preflight.Image) e
 	return a.printFormat(s, out.Service, false)
 }
 
+// needsInvokerQuestion reports whether gcloud would consider the
+// allow-unauthenticated prompt: a new service, no --[no-]allow-unauthenticated,
+// invoker IAM check on.
+func needsInvokerQuestion(f *deploy.Flags, existing *runpb.Service) bool {
+	return existing == nil && !f.AllowUnauthenticated.Set && !(f.InvokerIamCheck.Set && !f.InvokerIamCheck.Value)
+}
+
+// askCanSetIAM starts the testIamPermissions gcloud makes before the
+// allow-unauthenticated prompt, when it is needed (answer is nil
+// otherwise). done is closed once the call is over.
+func (a *app) askCanSetIAM(ctx context.Context, s *session, c *run.ServicesClient, existing *runpb.Service) (answer <-chan bool, done <-chan struct{}) {
+	finished := make(chan struct{})
+	if !needsInvokerQuestion(&s.cmd.Flags, existing) {
+		close(finished)
+		return nil, finished
+	}
+	ch := make(chan bool, 1)
+	go func() {
+		defer close(finished)
+		ch <- deploy.CanSetIamPolicy(ctx, c, s.target)
+	}()
+	return ch, finished
+}
+
 // invokerChange decides what happens to allUsers on roles/run.invoker:
 // the flag if given; otherwise, for a new service whose invoker IAM check
-// is on, gcloud asks when the caller may set the policy.
-func (a *app) invokerChange(ctx context.Context, s *session, c *run.ServicesClient, existing *runpb.Service) (deploy.InvokerChange, error) {
+// is on, gcloud asks when the caller may set the policy (canSetIAM, from
+// askCanSetIAM).
+func (a *app) invokerChange(s *session, existing *runpb.Service, canSetIAM <-chan bool) (deploy.InvokerChange, error) {
 	f := &s.cmd.Flags
 	if f.AllowUnauthenticated.Set {
 		if f.AllowUnauthenticated.Value {
@@ -309,10 +340,10 @@ func (a *app) invokerChange(ctx context.Context, s *session, c *run.ServicesClie
 		}
 		return deploy.InvokerRestrict, nil
 	}
-	if existing != nil || (f.InvokerIamCheck.Set && !f.InvokerIamCheck.Value) {
+	if canSetIAM == nil {
 		return deploy.InvokerUnchanged, nil
 	}
-	if !deploy.CanSetIamPolicy(ctx, c, s.target) {
+	if !<-canSetIAM {
 		fmt.Fprintln(a.stderr, "This service will require authentication to be invoked.")
 		return deploy.InvokerUnchanged, nil
 	}
