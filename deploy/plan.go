@@ -1,3 +1,7 @@
+// Package deploy turns a `gcloud run deploy` command line (cli.Flags) into
+// the Cloud Run Admin API v2 Service gcloud would produce (Plan), applies it
+// (Deployment.Apply: create or update with the etag, wait on the operation,
+// the invoker binding), and reports as gcloud does.
 package deploy
 
 // Plan turns the parsed command line into the Cloud Run Admin API v2 Service
@@ -22,6 +26,9 @@ import (
 
 	"cloud.google.com/go/run/apiv2/runpb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/rundeploy/rundeploy/cli"
+	"github.com/rundeploy/rundeploy/wrap"
 )
 
 // ErrSourceDeploy is returned (wrapped) by Plan when the command line asks for
@@ -53,7 +60,7 @@ type PlanOptions struct {
 //
 // Plan drops the status lines gcloud prints while preparing the deploy; use
 // PlanWithWarnings to get them.
-func Plan(existing *runpb.Service, f *Flags, t Target, o PlanOptions) (*runpb.Service, error) {
+func Plan(existing *runpb.Service, f *cli.Flags, t Target, o PlanOptions) (*runpb.Service, error) {
 	svc, _, err := PlanWithWarnings(existing, f, t, o)
 	return svc, err
 }
@@ -62,7 +69,7 @@ func Plan(existing *runpb.Service, f *Flags, t Target, o PlanOptions) (*runpb.Se
 // (to stderr, verbatim, before the "Deploying..." header) for this command
 // line, e.g. "No GPU type is provided, defaulting to nvidia-l4. To specify the
 // GPU type use --gpu-type.".
-func PlanWithWarnings(existing *runpb.Service, f *Flags, t Target, o PlanOptions) (*runpb.Service, []string, error) {
+func PlanWithWarnings(existing *runpb.Service, f *cli.Flags, t Target, o PlanOptions) (*runpb.Service, []string, error) {
 	if f == nil {
 		return nil, nil, errors.New("plan: no flags")
 	}
@@ -75,7 +82,7 @@ func PlanWithWarnings(existing *runpb.Service, f *Flags, t Target, o PlanOptions
 
 // planner holds the state of one Plan call.
 type planner struct {
-	f        *Flags
+	f        *cli.Flags
 	t        Target
 	o        PlanOptions
 	existing *runpb.Service
@@ -115,7 +122,7 @@ func (p *planner) plan() error {
 		return err
 	}
 	if p.existing != nil && p.existing.GetDeleteTime() != nil {
-		return ValueErrorf("Service [%s] is in the process of being deleted.", p.t.Service)
+		return wrap.ValueErrorf("Service [%s] is in the process of being deleted.", p.t.Service)
 	}
 	// 5. resource_change_validators.ValidateClearVpcConnector.
 	if err := p.validateClearVpcConnector(); err != nil {
@@ -205,7 +212,7 @@ func (p *planner) checkSourceDeploy() error {
 	// validators.ValidateNoAutomaticUpdatesForContainers
 	for _, s := range scopes {
 		if s.flags.AutomaticUpdates.Set && s.flags.Image.Set && !s.flags.Source.Set {
-			return ValueErrorf("Invalid value for [--automatic-updates]: --automatic-updates can only be specified in the container that builds from source.")
+			return wrap.ValueErrorf("Invalid value for [--automatic-updates]: --automatic-updates can only be specified in the container that builds from source.")
 		}
 	}
 	for _, s := range scopes {
@@ -224,7 +231,7 @@ func (p *planner) checkSourceDeploy() error {
 }
 
 // sourceOnlyFlag names the first flag in c that only a source deploy uses.
-func sourceOnlyFlag(c *ContainerFlags) string {
+func sourceOnlyFlag(c *cli.ContainerFlags) string {
 	switch {
 	case c.Source.Set:
 		return "--source"
@@ -258,7 +265,7 @@ func sourceOnlyFlag(c *ContainerFlags) string {
 // apply to: name == nil is the primary (ingress) container.
 type containerScope struct {
 	name  *string
-	flags *ContainerFlags
+	flags *cli.ContainerFlags
 }
 
 // scopes lists the per-container flag sets of the command line: the
@@ -278,7 +285,7 @@ func (p *planner) scopes() []containerScope {
 
 // primary returns the primary container flags when no --container sections
 // are used, else nil.
-func (p *planner) primaryFlags() *ContainerFlags {
+func (p *planner) primaryFlags() *cli.ContainerFlags {
 	if len(p.f.Containers) > 0 {
 		return nil
 	}
@@ -318,12 +325,12 @@ func primaryContainer(t *runpb.RevisionTemplate) (*runpb.Container, error) {
 			return c, nil
 		}
 	}
-	return nil, ValueErrorf("missing ingress container")
+	return nil, wrap.ValueErrorf("missing ingress container")
 }
 
 // onPrimary runs fn on the primary container when the top-level
 // per-container flags are in use.
-func (p *planner) onPrimary(fn func(c *runpb.Container, cf *ContainerFlags) error) error {
+func (p *planner) onPrimary(fn func(c *runpb.Container, cf *cli.ContainerFlags) error) error {
 	cf := p.primaryFlags()
 	if cf == nil {
 		return nil

@@ -6,17 +6,21 @@ package deploy
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
 	"cloud.google.com/go/run/apiv2/runpb"
+
+	"github.com/rundeploy/rundeploy/cli"
+	"github.com/rundeploy/rundeploy/wrap"
 )
 
 const gpuLimit = "nvidia.com/gpu"
 
 // applyPrimaryImage is ImageChange on the primary container.
 func (p *planner) applyPrimaryImage() error {
-	return p.onPrimary(func(c *runpb.Container, cf *ContainerFlags) error {
+	return p.onPrimary(func(c *runpb.Container, cf *cli.ContainerFlags) error {
 		if cf.Image.Set {
 			c.Image = cf.Image.Value
 		}
@@ -30,7 +34,7 @@ func (p *planner) applyPrimaryEnv() error {
 }
 
 func (p *planner) applyPrimaryResources() error {
-	return p.onPrimary(func(c *runpb.Container, cf *ContainerFlags) error {
+	return p.onPrimary(func(c *runpb.Container, cf *cli.ContainerFlags) error {
 		p.applyResources(c, cf)
 		if cf.Gpu.Set && cf.Gpu.Value == "0" {
 			// GpuTypeChange('') and GpuZonalRedundancyChange(None).
@@ -49,7 +53,7 @@ func (p *planner) applyPrimaryProbes() error {
 }
 
 func (p *planner) applyPrimaryCommandArgsWorkdir() error {
-	return p.onPrimary(func(c *runpb.Container, cf *ContainerFlags) error {
+	return p.onPrimary(func(c *runpb.Container, cf *cli.ContainerFlags) error {
 		applyCommandArgsWorkdir(c, cf)
 		return nil
 	})
@@ -98,7 +102,7 @@ func isSecretEnv(e *runpb.EnvVar) bool { return e.GetValueSource() != nil }
 // replace all literal variables, --update-env-vars and --remove-env-vars
 // merge (removals first), --clear-env-vars removes all literals. Variables
 // sourced from secrets are kept; turning one into a literal is an error.
-func (p *planner) applyEnv(c *runpb.Container, cf *ContainerFlags) error {
+func (p *planner) applyEnv(c *runpb.Container, cf *cli.ContainerFlags) error {
 	if !(cf.SetEnvVars.Set || cf.UpdateEnvVars.Set || cf.RemoveEnvVars.Set || cf.ClearEnvVars.Set || cf.EnvVarsFile.Set) {
 		return nil
 	}
@@ -138,7 +142,7 @@ func (p *planner) applyEnv(c *runpb.Container, cf *ContainerFlags) error {
 		val := values[k]
 		if e := findEnv(c.Env, name); e != nil {
 			if isSecretEnv(e) {
-				return ValueErrorf("Cannot update environment variable [%s] to string literal because it has already been set with a different type.", name)
+				return wrap.ValueErrorf("Cannot update environment variable [%s] to string literal because it has already been set with a different type.", name)
 			}
 			e.Values = &runpb.EnvVar_Value{Value: val}
 			continue
@@ -178,7 +182,7 @@ func setLimit(c *runpb.Container, k, v string) {
 
 // applyResources is ResourceChanges: --cpu, --memory, --gpu ("0" removes the
 // GPU limit).
-func (p *planner) applyResources(c *runpb.Container, cf *ContainerFlags) {
+func (p *planner) applyResources(c *runpb.Container, cf *cli.ContainerFlags) {
 	if cf.Cpu.Set && cf.Cpu.Value != "" {
 		setLimit(c, "cpu", cf.Cpu.Value)
 	}
@@ -234,22 +238,12 @@ func (p *planner) applyGpuZonalRedundancy() error {
 	return nil
 }
 
-// Probe keys per flag (flags._SUPPORTED_*_PROBE_KEYS).
-var probeKeys = map[string][]string{
-	"startup": {"initialDelaySeconds", "timeoutSeconds", "periodSeconds", "failureThreshold",
-		"httpGet.port", "httpGet.path", "grpc.port", "grpc.service", "tcpSocket.port"},
-	"liveness": {"initialDelaySeconds", "timeoutSeconds", "periodSeconds", "failureThreshold",
-		"httpGet.port", "httpGet.path", "grpc.port", "grpc.service"},
-	"readiness": {"timeoutSeconds", "periodSeconds", "failureThreshold", "successThreshold",
-		"httpGet.port", "httpGet.path", "grpc.port", "grpc.service"},
-}
-
 type probeFlag struct {
 	kind string // startup, liveness, readiness
-	v    *LastDict
+	v    *cli.LastDict
 }
 
-func probeFlags(cf *ContainerFlags) []probeFlag {
+func probeFlags(cf *cli.ContainerFlags) []probeFlag {
 	return []probeFlag{{"startup", &cf.StartupProbe}, {"liveness", &cf.LivenessProbe}, {"readiness", &cf.ReadinessProbe}}
 }
 
@@ -259,8 +253,8 @@ func checkProbeKeys(pr probeFlag) error {
 		return nil
 	}
 	for _, k := range pr.v.Keys {
-		if !contains(probeKeys[pr.kind], k) {
-			return &ValueError{Command: "gcloud", Msg: fmt.Sprintf("Key [%s] not recognized for %s probe.", k, pr.kind)}
+		if !slices.Contains(cli.ProbeKeys[pr.kind], k) {
+			return &wrap.ValueError{Command: "gcloud", Msg: fmt.Sprintf("Key [%s] not recognized for %s probe.", k, pr.kind)}
 		}
 	}
 	return nil
@@ -268,7 +262,7 @@ func checkProbeKeys(pr probeFlag) error {
 
 // applyProbes is Startup/Liveness/ReadinessProbeChanges: the whole probe
 // is replaced (an empty value removes it).
-func applyProbes(c *runpb.Container, cf *ContainerFlags) error {
+func applyProbes(c *runpb.Container, cf *cli.ContainerFlags) error {
 	for _, pr := range probeFlags(cf) {
 		if !pr.v.Set {
 			continue
@@ -302,7 +296,7 @@ func makeProbe(pr probeFlag) (*runpb.Probe, error) {
 		}
 		n, err := parseArgInt(s)
 		if err != nil || n < -1<<31 || n > 1<<31-1 {
-			return 0, ValueErrorf("Value for key [%s] must be an integer.", key)
+			return 0, wrap.ValueErrorf("Value for key [%s] must be an integer.", key)
 		}
 		return int32(n), nil
 	}
@@ -328,7 +322,7 @@ func makeProbe(pr probeFlag) (*runpb.Probe, error) {
 		case "failureThreshold":
 			probe.FailureThreshold = n
 		case "successThreshold":
-			return nil, ValueErrorf("--%s-probe key [successThreshold] is not supported by the Cloud Run Admin API v2 fields this build knows.", pr.kind)
+			return nil, wrap.ValueErrorf("--%s-probe key [successThreshold] is not supported by the Cloud Run Admin API v2 fields this build knows.", pr.kind)
 		}
 	}
 	if len(kinds) > 1 {
@@ -337,7 +331,7 @@ func makeProbe(pr probeFlag) (*runpb.Probe, error) {
 			ks = append(ks, k)
 		}
 		sort.Strings(ks)
-		return nil, ValueErrorf("--%s-probe sets more than one probe type (%s); a Cloud Run Admin API v2 probe has exactly one.", pr.kind, strings.Join(ks, ", "))
+		return nil, wrap.ValueErrorf("--%s-probe sets more than one probe type (%s); a Cloud Run Admin API v2 probe has exactly one.", pr.kind, strings.Join(ks, ", "))
 	}
 	switch {
 	case kinds["tcpSocket"]:
@@ -372,7 +366,7 @@ func makeProbe(pr probeFlag) (*runpb.Probe, error) {
 
 // applyCommandArgsWorkdir is ContainerCommandChange, ContainerArgsChange and
 // ContainerWorkdirChange: an empty value clears the field.
-func applyCommandArgsWorkdir(c *runpb.Container, cf *ContainerFlags) {
+func applyCommandArgsWorkdir(c *runpb.Container, cf *cli.ContainerFlags) {
 	if cf.Command.Set {
 		c.Command = append([]string(nil), cf.Command.Items...)
 	}
@@ -388,7 +382,7 @@ func applyCommandArgsWorkdir(c *runpb.Container, cf *ContainerFlags) {
 // ("default" unsets it), --[no-]use-http2 sets or unsets the h2c name, a
 // named port without a number gets 8080, an empty port list is dropped, and a
 // TCP startup probe on the old port follows the new one.
-func applyPort(c *runpb.Container, port *String, http2 *Bool) error {
+func applyPort(c *runpb.Container, port *cli.String, http2 *cli.Bool) error {
 	var pm *runpb.ContainerPort
 	if len(c.Ports) > 0 {
 		pm = c.Ports[0]
@@ -430,7 +424,7 @@ func applyPort(c *runpb.Container, port *String, http2 *Bool) error {
 // applyPrimaryPort applies the top-level --port, then --use-http2, as two
 // changes like gcloud.
 func (p *planner) applyPrimaryPort() error {
-	return p.onPrimary(func(c *runpb.Container, cf *ContainerFlags) error {
+	return p.onPrimary(func(c *runpb.Container, cf *cli.ContainerFlags) error {
 		if cf.Port.Set {
 			if err := applyPort(c, &cf.Port, nil); err != nil {
 				return err
@@ -554,7 +548,7 @@ func (p *planner) setDependencies(changes []containerDeps) error {
 		}
 		if len(missing) > 0 {
 			sort.Strings(missing)
-			return ValueErrorf("--depends_on for container %s references nonexistent containers: %s.", c.GetName(), strings.Join(missing, ","))
+			return wrap.ValueErrorf("--depends_on for container %s references nonexistent containers: %s.", c.GetName(), strings.Join(missing, ","))
 		}
 		deps := make([]string, 0, len(set))
 		for d := range set {
@@ -572,7 +566,7 @@ func (p *planner) setDependencies(changes []containerDeps) error {
 // applyPrimaryBaseImage is IngressContainerBaseImagesAnnotationChange: v2
 // keeps the automatic base image updates image on the container.
 func (p *planner) applyPrimaryBaseImage() error {
-	return p.onPrimary(func(c *runpb.Container, cf *ContainerFlags) error {
+	return p.onPrimary(func(c *runpb.Container, cf *cli.ContainerFlags) error {
 		applyBaseImage(c, cf)
 		return nil
 	})
@@ -594,7 +588,7 @@ func (p *planner) applySectionBaseImages() error {
 	return nil
 }
 
-func applyBaseImage(c *runpb.Container, cf *ContainerFlags) {
+func applyBaseImage(c *runpb.Container, cf *cli.ContainerFlags) {
 	if cf.BaseImage.Set {
 		c.BaseImageUri = cf.BaseImage.Value
 	}
@@ -640,5 +634,5 @@ func (p *planner) applyDefaultCPUBoost() error {
 	return nil
 }
 
-// envVarsFileReader reads an --env-vars-file (deploy.ReadEnvVarsFile).
-var envVarsFileReader = ReadEnvVarsFile
+// envVarsFileReader reads an --env-vars-file (cli.ReadEnvVarsFile).
+var envVarsFileReader = cli.ReadEnvVarsFile

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"cloud.google.com/go/run/apiv2/runpb"
+
+	"github.com/rundeploy/rundeploy/wrap"
 )
 
 var ingressValues = map[string]runpb.IngressTraffic{
@@ -92,7 +94,7 @@ func (p *planner) validateClearVpcConnector() error {
 		return nil
 	}
 	if p.o.Confirm == nil {
-		return ValueErrorf("Cannot remove VPC connector with VPC egress set to \"%s\". Set `--vpc-egress=private-ranges-only` "+
+		return wrap.ValueErrorf("Cannot remove VPC connector with VPC egress set to \"%s\". Set `--vpc-egress=private-ranges-only` "+
 			"or run this command interactively and provide confirmation to continue.", egress)
 	}
 	ok, err := p.o.Confirm("Removing the VPC connector from this service will clear the VPC egress setting and route outbound traffic to the public internet.")
@@ -100,7 +102,7 @@ func (p *planner) validateClearVpcConnector() error {
 		return err
 	}
 	if !ok {
-		return ValueErrorf("Aborted by user.")
+		return wrap.ValueErrorf("Aborted by user.")
 	}
 	return nil
 }

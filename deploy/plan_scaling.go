@@ -12,6 +12,9 @@ import (
 
 	"cloud.google.com/go/run/apiv2/runpb"
 	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/rundeploy/rundeploy/cli"
+	"github.com/rundeploy/rundeploy/wrap"
 )
 
 // scaleValue is gcloud's ScaleValue (--min-instances, --max-instances,
@@ -38,7 +41,7 @@ type parsedValues struct {
 	timeoutSeconds             int64  // 0: not given
 }
 
-func parseScale(s String) (scaleValue, error) {
+func parseScale(s cli.String) (scaleValue, error) {
 	if !s.Set {
 		return scaleValue{}, nil
 	}
@@ -47,18 +50,18 @@ func parseScale(s String) (scaleValue, error) {
 	}
 	n, err := parseArgInt(s.Value)
 	if err != nil {
-		return scaleValue{}, &ValueError{Command: "gcloud", Msg: fmt.Sprintf("Instance count value %s is not an integer or 'default'.", s.Value)}
+		return scaleValue{}, &wrap.ValueError{Command: "gcloud", Msg: fmt.Sprintf("Instance count value %s is not an integer or 'default'.", s.Value)}
 	}
 	if n < 0 {
-		return scaleValue{}, &ValueError{Command: "gcloud", Msg: fmt.Sprintf("Instance count value %s is negative.", s.Value)}
+		return scaleValue{}, &wrap.ValueError{Command: "gcloud", Msg: fmt.Sprintf("Instance count value %s is negative.", s.Value)}
 	}
 	if n > math.MaxInt32 {
-		return scaleValue{}, &ValueError{Command: "gcloud", Msg: fmt.Sprintf("Instance count value %s is not an integer or 'default'.", s.Value)}
+		return scaleValue{}, &wrap.ValueError{Command: "gcloud", Msg: fmt.Sprintf("Instance count value %s is not an integer or 'default'.", s.Value)}
 	}
 	return scaleValue{set: true, instanceCount: int32(n)}, nil
 }
 
-func parseScaling(s String) (scalingValue, error) {
+func parseScaling(s cli.String) (scalingValue, error) {
 	if !s.Set {
 		return scalingValue{}, nil
 	}
@@ -67,10 +70,10 @@ func parseScaling(s String) (scalingValue, error) {
 	}
 	n, err := parseArgInt(s.Value)
 	if err != nil || n > math.MaxInt32 {
-		return scalingValue{}, &ValueError{Command: "gcloud", Msg: fmt.Sprintf("Input value '%s' for --scaling flag is not an integer nor 'auto'.", s.Value)}
+		return scalingValue{}, &wrap.ValueError{Command: "gcloud", Msg: fmt.Sprintf("Input value '%s' for --scaling flag is not an integer nor 'auto'.", s.Value)}
 	}
 	if n < 0 {
-		return scalingValue{}, &ValueError{Command: "gcloud", Msg: fmt.Sprintf("Input value '%s' for --scaling flag should be a positive integer or 'auto'.", s.Value)}
+		return scalingValue{}, &wrap.ValueError{Command: "gcloud", Msg: fmt.Sprintf("Input value '%s' for --scaling flag should be a positive integer or 'auto'.", s.Value)}
 	}
 	return scalingValue{set: true, instanceCount: int32(n)}, nil
 }
@@ -128,7 +131,7 @@ func (p *planner) parseValues() error {
 	}
 	choices := []struct {
 		flag    string
-		v       String
+		v       cli.String
 		allowed []string
 	}{
 		{"--ingress", f.Ingress, []string{"all", "internal", "internal-and-cloud-load-balancing"}},
@@ -138,7 +141,7 @@ func (p *planner) parseValues() error {
 	}
 	for _, c := range choices {
 		if c.v.Set && !contains(c.allowed, c.v.Value) {
-			return ArgumentErrorf("argument %s: Invalid choice: '%s'.", c.flag, c.v.Value)
+			return wrap.ArgumentErrorf("argument %s: Invalid choice: '%s'.", c.flag, c.v.Value)
 		}
 	}
 	return nil
@@ -152,7 +155,7 @@ func parseConcurrency(v string) (int32, error) {
 	}
 	n, err := parseArgInt(v)
 	if err != nil || n <= 0 || n > math.MaxInt32 {
-		return 0, ArgumentErrorf("argument --concurrency: Bad value [%s]: must be an integer greater than 0 or \"default\".", v)
+		return 0, wrap.ArgumentErrorf("argument --concurrency: Bad value [%s]: must be an integer greater than 0 or \"default\".", v)
 	}
 	return int32(n), nil
 }
@@ -164,7 +167,7 @@ func parsePort(v string) (int32, error) {
 	}
 	n, err := parseArgInt(v)
 	if err != nil || n < 1 || n > 65535 {
-		return 0, ArgumentErrorf("argument --port: Bad value [%s]: must be an integer between 1 and 65535, inclusive, or \"default\".", v)
+		return 0, wrap.ArgumentErrorf("argument --port: Bad value [%s]: must be an integer between 1 and 65535, inclusive, or \"default\".", v)
 	}
 	return int32(n), nil
 }
@@ -172,7 +175,7 @@ func parsePort(v string) (int32, error) {
 // parseTimeout is --timeout's argparse type (ParseTimeout) as whole
 // seconds, like gcloud's timeoutSeconds.
 func parseTimeout(v string) (int64, error) {
-	secs, err := ParseTimeout(v)
+	secs, err := cli.ParseTimeout(v)
 	if err != nil {
 		return 0, err
 	}
@@ -217,7 +220,7 @@ func (p *planner) applyServiceScaling() error {
 		return nil
 	}
 	if mx.set && sc.set && !sc.auto {
-		return ValueErrorf("Cannot set service max instances when scaling mode is manual.")
+		return wrap.ValueErrorf("Cannot set service max instances when scaling mode is manual.")
 	}
 	if p.svc.Scaling == nil {
 		p.svc.Scaling = &runpb.ServiceScaling{}

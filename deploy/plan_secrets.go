@@ -11,6 +11,9 @@ import (
 	"sync"
 
 	"cloud.google.com/go/run/apiv2/runpb"
+
+	"github.com/rundeploy/rundeploy/cli"
+	"github.com/rundeploy/rundeploy/wrap"
 )
 
 // reachableSecret is gcloud's secrets_mapping.ReachableSecret on the managed
@@ -52,14 +55,14 @@ func parseSecret(value, connector string) (reachableSecret, error) {
 	var rs reachableSecret
 	switch len(parts) {
 	case 1:
-		return rs, ValueErrorf("No secret version specified for %s. Use %s:latest to reference the latest version.", connector, connector)
+		return rs, wrap.ValueErrorf("No secret version specified for %s. Use %s:latest to reference the latest version.", connector, connector)
 	case 2:
 		rs = reachableSecret{ref: parts[0], name: parts[0], version: parts[1]}
 	default:
-		return rs, ValueErrorf("Invalid secret spec %s", quoteRepr(value))
+		return rs, wrap.ValueErrorf("Invalid secret spec %s", quoteRepr(value))
 	}
 	if !localSecretRE().MatchString(rs.name) {
-		return rs, ValueErrorf("%s is not a valid secret name.", quoteRepr(rs.name))
+		return rs, wrap.ValueErrorf("%s is not a valid secret name.", quoteRepr(rs.name))
 	}
 	return rs, nil
 }
@@ -85,7 +88,7 @@ func validatedMountPoint(k string) error {
 		}
 	}
 	if !ok {
-		return ValueErrorf("Mount path [%s] must be in the form /<mountPath>/<path>", k)
+		return wrap.ValueErrorf("Mount path [%s] must be in the form /<mountPath>/<path>", k)
 	}
 	return nil
 }
@@ -100,7 +103,7 @@ type secretUpdate struct {
 }
 
 // applySecrets is flags._GetSecretsChanges and the two changers it makes.
-func (p *planner) applySecrets(c *runpb.Container, cf *ContainerFlags) error {
+func (p *planner) applySecrets(c *runpb.Container, cf *cli.ContainerFlags) error {
 	if !(cf.SetSecrets.Set || cf.UpdateSecrets.Set || cf.RemoveSecrets.Set || cf.ClearSecrets.Set) {
 		return nil
 	}
@@ -165,7 +168,7 @@ func applySecretEnv(c *runpb.Container, updates []secretUpdate, removes []string
 		}}
 		if e := findEnv(c.Env, u.key); e != nil {
 			if !isSecretEnv(e) {
-				return ValueErrorf("Cannot update environment variable [%s] to the given type because it has already been set with a different type.", u.key)
+				return wrap.ValueErrorf("Cannot update environment variable [%s] to the given type because it has already been set with a different type.", u.key)
 			}
 			e.Values = vs
 			continue
@@ -215,7 +218,7 @@ func (s secretVolumes) setMount(path, volume string) error {
 	for _, m := range s.c.VolumeMounts {
 		if m.GetMountPath() == path {
 			if s.secret(m.GetName()) == nil {
-				return ValueErrorf("Cannot update mount [%s] because its mounted volume is of a different source type.", path)
+				return wrap.ValueErrorf("Cannot update mount [%s] because its mounted volume is of a different source type.", path)
 			}
 			m.Name = volume
 			return nil
@@ -355,7 +358,7 @@ func (p *planner) applySecretVolumes(c *runpb.Container, updates []secretUpdate,
 		item := &runpb.VersionToPath{Path: file, Version: u.rs.version}
 		if nv, ok := byMount[mountPoint]; ok {
 			if nv.src.Secret != u.rs.ref {
-				return ValueErrorf("Cannot update secret at [%s] because a different secret is already mounted in the same directory.", u.key)
+				return wrap.ValueErrorf("Cannot update secret at [%s] because a different secret is already mounted in the same directory.", u.key)
 			}
 			nv.src.Items = append(nv.src.Items, item)
 			continue
@@ -390,7 +393,7 @@ func (p *planner) applySecretVolumes(c *runpb.Container, updates []secretUpdate,
 			if old.GetSecret() != nv.src.Secret {
 				for _, it := range old.GetItems() {
 					if !newPaths[it.GetPath()] {
-						return ValueErrorf("Multiple secrets are specified for directory [%s]. Cloud Run only supports one secret per directory", nv.mount)
+						return wrap.ValueErrorf("Multiple secrets are specified for directory [%s]. Cloud Run only supports one secret per directory", nv.mount)
 					}
 				}
 			} else {

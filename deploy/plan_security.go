@@ -11,6 +11,8 @@ import (
 
 	"cloud.google.com/go/run/apiv2/runpb"
 	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/rundeploy/rundeploy/wrap"
 )
 
 // clearBreakglass: every deploy first deletes the breakglass justification
@@ -131,7 +133,7 @@ func (p *planner) applyEncryption() error {
 	if f.EncryptionKeyShutdownHours.Set {
 		h, err := strconv.ParseInt(strings.TrimSpace(f.EncryptionKeyShutdownHours.Value), 10, 64)
 		if err != nil || h < 0 {
-			return ValueErrorf("--encryption-key-shutdown-hours must be a whole number of hours; Cloud Run Admin API v2 stores it as a duration, and [%s] is not one.", f.EncryptionKeyShutdownHours.Value)
+			return wrap.ValueErrorf("--encryption-key-shutdown-hours must be a whole number of hours; Cloud Run Admin API v2 stores it as a duration, and [%s] is not one.", f.EncryptionKeyShutdownHours.Value)
 		}
 		t.EncryptionKeyShutdownDuration = &durationpb.Duration{Seconds: h * 3600}
 	}
@@ -203,7 +205,7 @@ func (p *planner) applyUpdateAnnotations() error {
 		}
 		for _, d := range systemAnnotationDomains {
 			if prefix == d || strings.HasSuffix(prefix, "."+d) {
-				return ValueErrorf("--update-annotations: annotation [%s] is in the system namespace %s, which the Cloud Run Admin API v2 rejects; use the flag for that setting instead.", k, d)
+				return wrap.ValueErrorf("--update-annotations: annotation [%s] is in the system namespace %s, which the Cloud Run Admin API v2 rejects; use the flag for that setting instead.", k, d)
 			}
 		}
 	}

@@ -16,17 +16,20 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/rundeploy/rundeploy/cli"
+	"github.com/rundeploy/rundeploy/wrap"
 )
 
 // Flag value helpers: tests build Flags directly, as the grammar would.
-func str(v string) String { return String{Set: true, Value: v} }
-func yes() Bool           { return Bool{Set: true, Value: true} }
-func no() Bool            { return Bool{Set: true, Value: false} }
-func list(items ...string) List {
-	return List{Set: true, Items: items}
+func str(v string) cli.String { return cli.String{Set: true, Value: v} }
+func yes() cli.Bool           { return cli.Bool{Set: true, Value: true} }
+func no() cli.Bool            { return cli.Bool{Set: true, Value: false} }
+func list(items ...string) cli.List {
+	return cli.List{Set: true, Items: items}
 }
-func dict(kvs ...string) Dict {
-	d := Dict{Set: true, Values: map[string]string{}}
+func dict(kvs ...string) cli.Dict {
+	d := cli.Dict{Set: true, Values: map[string]string{}}
 	for _, kv := range kvs {
 		k, v, _ := strings.Cut(kv, "=")
 		d.Keys = append(d.Keys, k)
@@ -34,8 +37,8 @@ func dict(kvs ...string) Dict {
 	}
 	return d
 }
-func lastDict(kvs ...string) LastDict { return LastDict{dict(kvs...)} }
-func dictList(items ...Dict) DictList { return DictList{Set: true, Items: items} }
+func lastDict(kvs ...string) cli.LastDict     { return cli.LastDict{Dict: dict(kvs...)} }
+func dictList(items ...cli.Dict) cli.DictList { return cli.DictList{Set: true, Items: items} }
 
 var testTarget = Target{Project: "my-proj", Region: "us-central1", Service: "web"}
 
@@ -127,8 +130,8 @@ func existingService() *runpb.Service {
 }
 
 // baseFlags is the minimal deploy: an image for the primary container.
-func baseFlags() *Flags {
-	f := &Flags{}
+func baseFlags() *cli.Flags {
+	f := &cli.Flags{}
 	f.Service = "web"
 	f.Image = str("us-docker.pkg.dev/my-proj/apps/web:v2")
 	return f
@@ -188,7 +191,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 type planCase struct {
 	name     string
 	existing func() *runpb.Service // nil: create
-	flags    func(f *Flags)
+	flags    func(f *cli.Flags)
 	opts     func(o *PlanOptions)
 	// check runs extra assertions on the result (unrelated fields kept, ...).
 	check func(t *testing.T, got *runpb.Service, existing *runpb.Service)
@@ -198,7 +201,7 @@ type planCase struct {
 // golden files pin the whole request; check functions spell out the
 // property each row is about.
 var planCases = []planCase{
-	{name: "minimal_create", flags: func(f *Flags) {},
+	{name: "minimal_create", flags: func(f *cli.Flags) {},
 		check: func(t *testing.T, got, _ *runpb.Service) {
 			c := got.Template.Containers[0]
 			if !c.Resources.StartupCpuBoost || !c.Resources.CpuIdle {
@@ -214,7 +217,7 @@ var planCases = []planCase{
 				t.Errorf("create without --tag must leave traffic to the server, got %v", got.Traffic)
 			}
 		}},
-	{name: "minimal_update", existing: existingService, flags: func(f *Flags) {},
+	{name: "minimal_update", existing: existingService, flags: func(f *cli.Flags) {},
 		check: func(t *testing.T, got, ex *runpb.Service) {
 			want := proto.Clone(ex).(*runpb.Service)
 			want.Template.Containers[0].Image = "us-docker.pkg.dev/my-proj/apps/web:v2"
@@ -229,7 +232,7 @@ var planCases = []planCase{
 				t.Error("nonce not renewed")
 			}
 		}},
-	{name: "appendix_a_create", flags: func(f *Flags) {
+	{name: "appendix_a_create", flags: func(f *cli.Flags) {
 		// The reference v1 create body (gcloud-run-deploy.md Appendix A).
 		f.Image = str("us-docker.pkg.dev/my-proj/repo/app:1.0")
 		f.Port = str("9090")
@@ -298,7 +301,7 @@ var planCases = []planCase{
 			t.Errorf("connector = %q", tm.VpcAccess.Connector)
 		}
 	}},
-	{name: "env_update", existing: existingService, flags: func(f *Flags) {
+	{name: "env_update", existing: existingService, flags: func(f *cli.Flags) {
 		f.UpdateEnvVars = dict("B=20", "C=3")
 		f.RemoveEnvVars = list("A")
 	}, check: func(t *testing.T, got, _ *runpb.Service) {
@@ -314,15 +317,15 @@ var planCases = []planCase{
 			t.Error("sidecar changed")
 		}
 	}},
-	{name: "env_set_keeps_secrets", existing: existingService, flags: func(f *Flags) {
+	{name: "env_set_keeps_secrets", existing: existingService, flags: func(f *cli.Flags) {
 		f.SetEnvVars = dict("Z=26")
 	}},
-	{name: "env_clear", existing: existingService, flags: func(f *Flags) { f.ClearEnvVars = yes() }},
-	{name: "env_create", flags: func(f *Flags) { f.SetEnvVars = dict("A=1", " B =2") }},
-	{name: "env_file", existing: existingService, flags: func(f *Flags) {
+	{name: "env_clear", existing: existingService, flags: func(f *cli.Flags) { f.ClearEnvVars = yes() }},
+	{name: "env_create", flags: func(f *cli.Flags) { f.SetEnvVars = dict("A=1", " B =2") }},
+	{name: "env_file", existing: existingService, flags: func(f *cli.Flags) {
 		f.EnvVarsFile = str("vars.env")
 	}, opts: func(o *PlanOptions) {}},
-	{name: "secrets_update", existing: existingService, flags: func(f *Flags) {
+	{name: "secrets_update", existing: existingService, flags: func(f *cli.Flags) {
 		f.UpdateSecrets = dict("API_KEY=projects/123456/secrets/api", "/etc/cfg/other=cfg:5", "/etc/tls/cert=tls:2")
 	}, check: func(t *testing.T, got, _ *runpb.Service) {
 		var cfg *runpb.SecretVolumeSource
@@ -335,7 +338,7 @@ var planCases = []planCase{
 			t.Errorf("want cfg volume with merged items, got %v", cfg)
 		}
 	}},
-	{name: "secrets_remove_file", existing: existingService, flags: func(f *Flags) {
+	{name: "secrets_remove_file", existing: existingService, flags: func(f *cli.Flags) {
 		f.RemoveSecrets = list("/etc/cfg/key", "DB_PASS")
 	}, check: func(t *testing.T, got, _ *runpb.Service) {
 		for _, v := range got.Template.Volumes {
@@ -349,11 +352,11 @@ var planCases = []planCase{
 			}
 		}
 	}},
-	{name: "secrets_clear", existing: existingService, flags: func(f *Flags) { f.ClearSecrets = yes() }},
-	{name: "secrets_create_remote_and_dir", flags: func(f *Flags) {
+	{name: "secrets_clear", existing: existingService, flags: func(f *cli.Flags) { f.ClearSecrets = yes() }},
+	{name: "secrets_create_remote_and_dir", flags: func(f *cli.Flags) {
 		f.SetSecrets = dict("TOKEN=projects/42/secrets/tok/versions/7", "/etc/app/a=appcfg:1", "/etc/app/b=appcfg:2")
 	}},
-	{name: "resources_update", existing: existingService, flags: func(f *Flags) {
+	{name: "resources_update", existing: existingService, flags: func(f *cli.Flags) {
 		f.Memory = str("2Gi")
 		f.Cpu = str("2")
 		f.Gpu = str("1")
@@ -364,26 +367,26 @@ var planCases = []planCase{
 		s.Template.GpuZonalRedundancyDisabled = proto.Bool(true)
 		s.Template.Containers[0].Resources.Limits[gpuLimit] = "1"
 		return s
-	}, flags: func(f *Flags) { f.Gpu = str("0") }},
-	{name: "resources_create_memory_only", flags: func(f *Flags) { f.Memory = str("1Gi") },
+	}, flags: func(f *cli.Flags) { f.Gpu = str("0") }},
+	{name: "resources_create_memory_only", flags: func(f *cli.Flags) { f.Memory = str("1Gi") },
 		check: func(t *testing.T, got, _ *runpb.Service) {
 			if !got.Template.Containers[0].Resources.CpuIdle {
 				t.Error("resources set without --cpu-throttling must keep cpu_idle=true")
 			}
 		}},
-	{name: "probes_update", existing: existingService, flags: func(f *Flags) {
+	{name: "probes_update", existing: existingService, flags: func(f *cli.Flags) {
 		f.StartupProbe = lastDict("httpGet.path=/ready", "periodSeconds=3")
 		f.LivenessProbe = lastDict("grpc.port=9000", "grpc.service=health")
 		f.ReadinessProbe = lastDict("httpGet.port=8081", "failureThreshold=2")
 	}},
-	{name: "probes_remove", existing: existingService, flags: func(f *Flags) {
+	{name: "probes_remove", existing: existingService, flags: func(f *cli.Flags) {
 		f.StartupProbe = lastDict()
 	}, check: func(t *testing.T, got, _ *runpb.Service) {
 		if got.Template.Containers[0].StartupProbe != nil {
 			t.Error("--startup-probe='' must remove the probe")
 		}
 	}},
-	{name: "port_update_moves_tcp_probe", existing: existingService, flags: func(f *Flags) {
+	{name: "port_update_moves_tcp_probe", existing: existingService, flags: func(f *cli.Flags) {
 		f.Port = str("9000")
 		f.UseHttp2 = yes()
 	}, check: func(t *testing.T, got, _ *runpb.Service) {
@@ -392,33 +395,33 @@ var planCases = []planCase{
 			t.Errorf("ports %v probe %v", c.Ports, c.StartupProbe)
 		}
 	}},
-	{name: "port_default_create", flags: func(f *Flags) { f.Port = str("default") }},
-	{name: "http2_create", flags: func(f *Flags) { f.UseHttp2 = yes() }},
+	{name: "port_default_create", flags: func(f *cli.Flags) { f.Port = str("default") }},
+	{name: "http2_create", flags: func(f *cli.Flags) { f.UseHttp2 = yes() }},
 	{name: "command_args_workdir_clear", existing: func() *runpb.Service {
 		s := existingService()
 		s.Template.Containers[0].Command = []string{"/bin/old"}
 		s.Template.Containers[0].Args = []string{"-x"}
 		s.Template.Containers[0].WorkingDir = "/old"
 		return s
-	}, flags: func(f *Flags) {
-		f.Command = List{Set: true}
+	}, flags: func(f *cli.Flags) {
+		f.Command = cli.List{Set: true}
 		f.Args = list("a,b", "c")
 		f.Workdir = str("")
 	}},
-	{name: "volumes_update", existing: existingService, flags: func(f *Flags) {
+	{name: "volumes_update", existing: existingService, flags: func(f *cli.Flags) {
 		f.RemoveVolume = list("cache")
 		f.AddVolume = dictList(dict("name=data", "type=cloud-storage", "bucket=b1"))
 		f.RemoveVolumeMount = list("/cache")
 		f.AddVolumeMount = dictList(dict("volume=data", "mount-path=/data"))
 	}},
-	{name: "volumes_clear", existing: existingService, flags: func(f *Flags) {
+	{name: "volumes_clear", existing: existingService, flags: func(f *cli.Flags) {
 		f.ClearVolumes = yes()
 		f.ClearVolumeMounts = yes()
 	}},
-	{name: "volume_mount_path_shortcut", flags: func(f *Flags) {
+	{name: "volume_mount_path_shortcut", flags: func(f *cli.Flags) {
 		f.AddVolume = dictList(dict("type=in-memory", "mount-path=/scratch"), dict("name=nfs1", "type=nfs", "location=fs:/exports", "readonly=True", "mount-path=/nfs"))
 	}},
-	{name: "scaling_update", existing: existingService, flags: func(f *Flags) {
+	{name: "scaling_update", existing: existingService, flags: func(f *cli.Flags) {
 		f.MinInstances = str("0")
 		f.MaxInstances = str("default")
 		f.Min = str("3")
@@ -431,9 +434,9 @@ var planCases = []planCase{
 			t.Errorf("template scaling %v concurrency %d timeout %v", tm.Scaling, tm.MaxInstanceRequestConcurrency, tm.Timeout)
 		}
 	}},
-	{name: "scaling_manual", existing: existingService, flags: func(f *Flags) { f.Scaling = str("4") }},
-	{name: "scaling_auto_create", flags: func(f *Flags) { f.Scaling = str("auto"); f.Timeout = str("90") }},
-	{name: "network_update", existing: existingService, flags: func(f *Flags) {
+	{name: "scaling_manual", existing: existingService, flags: func(f *cli.Flags) { f.Scaling = str("4") }},
+	{name: "scaling_auto_create", flags: func(f *cli.Flags) { f.Scaling = str("auto"); f.Timeout = str("90") }},
+	{name: "network_update", existing: existingService, flags: func(f *cli.Flags) {
 		f.Ingress = str("internal")
 		f.VpcConnector = str("projects/other/locations/us-central1/connectors/c2")
 		f.VpcEgress = str("all")
@@ -441,20 +444,20 @@ var planCases = []planCase{
 		f.Subnet = str("sub1")
 		f.NetworkTags = list("t1", "t2")
 	}},
-	{name: "clear_vpc_connector", existing: existingService, flags: func(f *Flags) { f.ClearVpcConnector = yes() }},
+	{name: "clear_vpc_connector", existing: existingService, flags: func(f *cli.Flags) { f.ClearVpcConnector = yes() }},
 	{name: "clear_network", existing: func() *runpb.Service {
 		s := existingService()
 		s.Template.VpcAccess = &runpb.VpcAccess{Egress: runpb.VpcAccess_ALL_TRAFFIC,
 			NetworkInterfaces: []*runpb.VpcAccess_NetworkInterface{{Network: "n", Subnetwork: "s", Tags: []string{"x"}}}}
 		return s
-	}, flags: func(f *Flags) { f.ClearNetwork = yes() }},
+	}, flags: func(f *cli.Flags) { f.ClearNetwork = yes() }},
 	{name: "network_tags_clear_keeps_network", existing: func() *runpb.Service {
 		s := existingService()
 		s.Template.VpcAccess = &runpb.VpcAccess{Egress: runpb.VpcAccess_ALL_TRAFFIC,
 			NetworkInterfaces: []*runpb.VpcAccess_NetworkInterface{{Network: "n", Tags: []string{"x"}}}}
 		return s
-	}, flags: func(f *Flags) { f.ClearNetworkTags = yes() }},
-	{name: "labels_update", existing: existingService, flags: func(f *Flags) {
+	}, flags: func(f *cli.Flags) { f.ClearNetworkTags = yes() }},
+	{name: "labels_update", existing: existingService, flags: func(f *cli.Flags) {
 		f.UpdateLabels = dict("env=staging", "tier=web")
 		f.RemoveLabels = list("team")
 	}, check: func(t *testing.T, got, _ *runpb.Service) {
@@ -462,14 +465,14 @@ var planCases = []planCase{
 			t.Errorf("labels %v / %v", got.Labels, got.Template.Labels)
 		}
 	}},
-	{name: "labels_clear_then_add", existing: existingService, flags: func(f *Flags) {
+	{name: "labels_clear_then_add", existing: existingService, flags: func(f *cli.Flags) {
 		f.ClearLabels = yes()
 		f.Labels = dict("only=this")
 	}},
-	{name: "cloudsql_add", existing: existingService, flags: func(f *Flags) {
+	{name: "cloudsql_add", existing: existingService, flags: func(f *cli.Flags) {
 		f.AddCloudsqlInstances = list("db2", "other:europe-west1:db3")
 	}},
-	{name: "cloudsql_remove_last", existing: existingService, flags: func(f *Flags) {
+	{name: "cloudsql_remove_last", existing: existingService, flags: func(f *cli.Flags) {
 		f.RemoveCloudsqlInstances = list("db1")
 	}, check: func(t *testing.T, got, _ *runpb.Service) {
 		for _, v := range got.Template.Volumes {
@@ -483,8 +486,8 @@ var planCases = []planCase{
 			}
 		}
 	}},
-	{name: "cloudsql_create", flags: func(f *Flags) { f.AddCloudsqlInstances = list("db") }},
-	{name: "tag_update", existing: existingService, flags: func(f *Flags) { f.Tag = str("blue") },
+	{name: "cloudsql_create", flags: func(f *cli.Flags) { f.AddCloudsqlInstances = list("db") }},
+	{name: "tag_update", existing: existingService, flags: func(f *cli.Flags) { f.Tag = str("blue") },
 		check: func(t *testing.T, got, _ *runpb.Service) {
 			if got.Template.Revision != "web-00005-"+got.Template.Revision[len("web-00005-"):] || len(got.Template.Revision) != len("web-00005-abc") {
 				t.Errorf("revision = %q", got.Template.Revision)
@@ -499,12 +502,12 @@ var planCases = []planCase{
 				}
 			}
 		}},
-	{name: "tag_create", flags: func(f *Flags) { f.Tag = str("v1") }},
-	{name: "no_traffic_tag", existing: existingService, flags: func(f *Flags) {
+	{name: "tag_create", flags: func(f *cli.Flags) { f.Tag = str("v1") }},
+	{name: "no_traffic_tag", existing: existingService, flags: func(f *cli.Flags) {
 		f.NoTraffic = true
 		f.Tag = str("green")
 	}},
-	{name: "no_traffic", existing: existingService, flags: func(f *Flags) { f.NoTraffic = true },
+	{name: "no_traffic", existing: existingService, flags: func(f *cli.Flags) { f.NoTraffic = true },
 		check: func(t *testing.T, got, _ *runpb.Service) {
 			for _, tt := range got.Traffic {
 				if isLatest(tt) {
@@ -512,15 +515,15 @@ var planCases = []planCase{
 				}
 			}
 		}},
-	{name: "revision_suffix_clear", existing: existingService, flags: func(f *Flags) { f.RevisionSuffix = str("") },
+	{name: "revision_suffix_clear", existing: existingService, flags: func(f *cli.Flags) { f.RevisionSuffix = str("") },
 		check: func(t *testing.T, got, _ *runpb.Service) {
 			if got.Template.Revision != "" {
 				t.Errorf("revision = %q", got.Template.Revision)
 			}
 		}},
-	{name: "revision_suffix_long_service", flags: func(f *Flags) { f.RevisionSuffix = str("release-2026-11-23") },
+	{name: "revision_suffix_long_service", flags: func(f *cli.Flags) { f.RevisionSuffix = str("release-2026-11-23") },
 		opts: nil},
-	{name: "toggles_update", existing: existingService, flags: func(f *Flags) {
+	{name: "toggles_update", existing: existingService, flags: func(f *cli.Flags) {
 		f.ExecutionEnvironment = str("gen1")
 		f.CpuBoost = no()
 		f.CpuThrottling = yes()
@@ -533,7 +536,7 @@ var planCases = []planCase{
 		f.GpuZonalRedundancy = yes()
 		f.ServiceAccount = str("other@my-proj.iam.gserviceaccount.com")
 	}},
-	{name: "security_update", existing: existingService, flags: func(f *Flags) {
+	{name: "security_update", existing: existingService, flags: func(f *cli.Flags) {
 		f.ClearBinaryAuthorization = yes()
 		f.Key = str("projects/p/locations/l/keyRings/r/cryptoKeys/k2")
 		f.PostKeyRevocationActionType = str("prevent-new")
@@ -546,19 +549,19 @@ var planCases = []planCase{
 		s.Template.EncryptionKeyRevocationAction = runpb.EncryptionKeyRevocationAction_SHUTDOWN
 		s.Template.EncryptionKeyShutdownDuration = &durationpb.Duration{Seconds: 7200}
 		return s
-	}, flags: func(f *Flags) { f.ClearKey = yes(); f.ClearCustomAudiences = yes() }},
-	{name: "breakglass_set", existing: existingService, flags: func(f *Flags) { f.Breakglass = str("hotfix") }},
-	{name: "client_flags", flags: func(f *Flags) {
+	}, flags: func(f *cli.Flags) { f.ClearKey = yes(); f.ClearCustomAudiences = yes() }},
+	{name: "breakglass_set", existing: existingService, flags: func(f *cli.Flags) { f.Breakglass = str("hotfix") }},
+	{name: "client_flags", flags: func(f *cli.Flags) {
 		f.ClientName = str("my-ci")
 		f.ClientVersion = str("9")
 		f.Regions = str("us-central1,europe-west1")
 	}},
-	{name: "sidecar_sections_update", existing: existingService, flags: func(f *Flags) {
-		f.Image = String{}
-		f.Containers = []ContainerSection{
-			{Name: "side", ContainerFlags: ContainerFlags{Image: str("us-docker.pkg.dev/my-proj/apps/side:2"), Memory: str("256Mi"), UpdateEnvVars: dict("S=2")}},
-			{Name: "metrics", ContainerFlags: ContainerFlags{Image: str("us-docker.pkg.dev/my-proj/apps/metrics:1"), DependsOn: list("side")}},
-			{Name: "app", ContainerFlags: ContainerFlags{Image: str("us-docker.pkg.dev/my-proj/apps/web:v3"), Port: str("8080")}},
+	{name: "sidecar_sections_update", existing: existingService, flags: func(f *cli.Flags) {
+		f.Image = cli.String{}
+		f.Containers = []cli.ContainerSection{
+			{Name: "side", ContainerFlags: cli.ContainerFlags{Image: str("us-docker.pkg.dev/my-proj/apps/side:2"), Memory: str("256Mi"), UpdateEnvVars: dict("S=2")}},
+			{Name: "metrics", ContainerFlags: cli.ContainerFlags{Image: str("us-docker.pkg.dev/my-proj/apps/metrics:1"), DependsOn: list("side")}},
+			{Name: "app", ContainerFlags: cli.ContainerFlags{Image: str("us-docker.pkg.dev/my-proj/apps/web:v3"), Port: str("8080")}},
 		}
 	}, check: func(t *testing.T, got, ex *runpb.Service) {
 		want := proto.Clone(ex.Template.Containers[0]).(*runpb.Container)
@@ -570,11 +573,11 @@ var planCases = []planCase{
 			t.Errorf("containers = %d", n)
 		}
 	}},
-	{name: "sidecar_sections_create", flags: func(f *Flags) {
-		f.Image = String{}
-		f.Containers = []ContainerSection{
-			{Name: "app", ContainerFlags: ContainerFlags{Image: str("us-docker.pkg.dev/p/r/app"), Port: str("8080"), DependsOn: list("side"), SetEnvVars: dict("A=1")}},
-			{Name: "side", ContainerFlags: ContainerFlags{Image: str("us-docker.pkg.dev/p/r/side"), Memory: str("512Mi"), BaseImage: str("us-central1-docker.pkg.dev/serverless-runtimes/google-22/runtimes/nodejs22")}},
+	{name: "sidecar_sections_create", flags: func(f *cli.Flags) {
+		f.Image = cli.String{}
+		f.Containers = []cli.ContainerSection{
+			{Name: "app", ContainerFlags: cli.ContainerFlags{Image: str("us-docker.pkg.dev/p/r/app"), Port: str("8080"), DependsOn: list("side"), SetEnvVars: dict("A=1")}},
+			{Name: "side", ContainerFlags: cli.ContainerFlags{Image: str("us-docker.pkg.dev/p/r/side"), Memory: str("512Mi"), BaseImage: str("us-central1-docker.pkg.dev/serverless-runtimes/google-22/runtimes/nodejs22")}},
 		}
 	}, check: func(t *testing.T, got, _ *runpb.Service) {
 		app := got.Template.Containers[0]
@@ -585,12 +588,12 @@ var planCases = []planCase{
 			t.Error("cpu boost belongs to the ingress container only")
 		}
 	}},
-	{name: "cloudsql_sections_create", flags: func(f *Flags) {
-		f.Image = String{}
+	{name: "cloudsql_sections_create", flags: func(f *cli.Flags) {
+		f.Image = cli.String{}
 		f.SetCloudsqlInstances = list("db")
-		f.Containers = []ContainerSection{
-			{Name: "side", ContainerFlags: ContainerFlags{Image: str("us-docker.pkg.dev/p/r/side")}},
-			{Name: "app", ContainerFlags: ContainerFlags{Image: str("us-docker.pkg.dev/p/r/app"), Port: str("8080")}},
+		f.Containers = []cli.ContainerSection{
+			{Name: "side", ContainerFlags: cli.ContainerFlags{Image: str("us-docker.pkg.dev/p/r/side")}},
+			{Name: "app", ContainerFlags: cli.ContainerFlags{Image: str("us-docker.pkg.dev/p/r/app"), Port: str("8080")}},
 		}
 	}, check: func(t *testing.T, got, _ *runpb.Service) {
 		cs := got.Template.Containers
@@ -598,26 +601,26 @@ var planCases = []planCase{
 			t.Errorf("want /cloudsql mounted on the ingress container only, got %v", cs)
 		}
 	}},
-	{name: "probes_create", flags: func(f *Flags) {
+	{name: "probes_create", flags: func(f *cli.Flags) {
 		f.StartupProbe = lastDict("tcpSocket.port=8080", "timeoutSeconds=", "periodSeconds=240")
 		f.ReadinessProbe = lastDict("grpc.service=ready")
 	}},
-	{name: "network_create", flags: func(f *Flags) {
+	{name: "network_create", flags: func(f *cli.Flags) {
 		f.Network = str("projects/host/global/networks/shared")
 		f.Subnet = str("sub")
 		f.NetworkTags = list("web")
 		f.VpcEgress = str("private-ranges-only")
 	}},
-	{name: "command_args_create", flags: func(f *Flags) {
+	{name: "command_args_create", flags: func(f *cli.Flags) {
 		f.Command = list("/bin/sh", "-c")
 		f.Args = list("exec app")
 		f.Workdir = str("/app")
 	}},
-	{name: "annotations_create", flags: func(f *Flags) {
+	{name: "annotations_create", flags: func(f *cli.Flags) {
 		f.UpdateAnnotations = dict("example.com/a=1", "b=2")
 		f.Ingress = str("all")
 	}},
-	{name: "tag_with_suffix", existing: existingService, flags: func(f *Flags) {
+	{name: "tag_with_suffix", existing: existingService, flags: func(f *cli.Flags) {
 		f.Tag = str("old")
 		f.RevisionSuffix = str("rc1")
 	}, check: func(t *testing.T, got, _ *runpb.Service) {
@@ -631,17 +634,17 @@ var planCases = []planCase{
 			}
 		}
 	}},
-	{name: "remove_containers", existing: existingService, flags: func(f *Flags) { f.RemoveContainers = list("side") },
+	{name: "remove_containers", existing: existingService, flags: func(f *cli.Flags) { f.RemoveContainers = list("side") },
 		check: func(t *testing.T, got, _ *runpb.Service) {
 			if len(got.Template.Containers) != 1 || len(got.Template.Containers[0].DependsOn) != 0 {
 				t.Errorf("containers = %v", got.Template.Containers)
 			}
 		}},
-	{name: "base_image", existing: existingService, flags: func(f *Flags) {
+	{name: "base_image", existing: existingService, flags: func(f *cli.Flags) {
 		f.BaseImage = str("us-central1-docker.pkg.dev/serverless-runtimes/google-22/runtimes/go122")
 	}},
-	{name: "depends_on_primary", existing: existingService, flags: func(f *Flags) { f.DependsOn = List{Set: true} }},
-	{name: "gpu_create_warning", flags: func(f *Flags) { f.Gpu = str("1"); f.CpuThrottling = no() }},
+	{name: "depends_on_primary", existing: existingService, flags: func(f *cli.Flags) { f.DependsOn = cli.List{Set: true} }},
+	{name: "gpu_create_warning", flags: func(f *cli.Flags) { f.Gpu = str("1"); f.CpuThrottling = no() }},
 }
 
 func TestPlan(t *testing.T) {
@@ -698,131 +701,131 @@ func TestPlanErrors(t *testing.T) {
 	cases := []struct {
 		name     string
 		existing func() *runpb.Service
-		flags    func(f *Flags)
+		flags    func(f *cli.Flags)
 		opts     func(o *PlanOptions)
 		// want is the message; kind is "value:<command>", "argument" or
 		// "source".
 		want, kind string
 	}{
-		{"max_instances_not_int", nil, func(f *Flags) { f.MaxInstances = str("lots") },
+		{"max_instances_not_int", nil, func(f *cli.Flags) { f.MaxInstances = str("lots") },
 			nil, "Instance count value lots is not an integer or 'default'.", "value:gcloud"},
-		{"min_instances_negative", nil, func(f *Flags) { f.MinInstances = str("-1") },
+		{"min_instances_negative", nil, func(f *cli.Flags) { f.MinInstances = str("-1") },
 			nil, "Instance count value -1 is negative.", "value:gcloud"},
-		{"scaling_bad", nil, func(f *Flags) { f.Scaling = str("lots") },
+		{"scaling_bad", nil, func(f *cli.Flags) { f.Scaling = str("lots") },
 			nil, "Input value 'lots' for --scaling flag is not an integer nor 'auto'.", "value:gcloud"},
-		{"max_with_manual_scaling", nil, func(f *Flags) { f.Scaling = str("2"); f.Max = str("3") },
+		{"max_with_manual_scaling", nil, func(f *cli.Flags) { f.Scaling = str("2"); f.Max = str("3") },
 			nil, "Cannot set service max instances when scaling mode is manual.", "value:gcloud.run.deploy"},
-		{"timeout_zero", nil, func(f *Flags) { f.Timeout = str("0") },
+		{"timeout_zero", nil, func(f *cli.Flags) { f.Timeout = str("0") },
 			nil, "argument --timeout: value must be greater than or equal to 1s; received: 0", "argument"},
-		{"timeout_unit", nil, func(f *Flags) { f.Timeout = str("abc") },
+		{"timeout_unit", nil, func(f *cli.Flags) { f.Timeout = str("abc") },
 			nil, "argument --timeout: Failed to parse duration: Duration unit 'abc' must be preceded by a number", "argument"},
-		{"timeout_char", nil, func(f *Flags) { f.Timeout = str("10x") },
+		{"timeout_char", nil, func(f *cli.Flags) { f.Timeout = str("10x") },
 			nil, "argument --timeout: Failed to parse duration: Unknown character 'X' in duration", "argument"},
-		{"concurrency_zero", nil, func(f *Flags) { f.Concurrency = str("0") },
+		{"concurrency_zero", nil, func(f *cli.Flags) { f.Concurrency = str("0") },
 			nil, `argument --concurrency: Bad value [0]: must be an integer greater than 0 or "default".`, "argument"},
-		{"port_range", nil, func(f *Flags) { f.Port = str("70000") },
+		{"port_range", nil, func(f *cli.Flags) { f.Port = str("70000") },
 			nil, `argument --port: Bad value [70000]: must be an integer between 1 and 65535, inclusive, or "default".`, "argument"},
-		{"ingress_choice", nil, func(f *Flags) { f.Ingress = str("bad") },
+		{"ingress_choice", nil, func(f *cli.Flags) { f.Ingress = str("bad") },
 			nil, "argument --ingress: Invalid choice: 'bad'.", "argument"},
-		{"probe_key", nil, func(f *Flags) { f.StartupProbe = lastDict("foo=1") },
+		{"probe_key", nil, func(f *cli.Flags) { f.StartupProbe = lastDict("foo=1") },
 			nil, "Key [foo] not recognized for startup probe.", "value:gcloud"},
-		{"liveness_tcp_key", nil, func(f *Flags) { f.LivenessProbe = lastDict("tcpSocket.port=1") },
+		{"liveness_tcp_key", nil, func(f *cli.Flags) { f.LivenessProbe = lastDict("tcpSocket.port=1") },
 			nil, "Key [tcpSocket.port] not recognized for liveness probe.", "value:gcloud"},
-		{"probe_int", nil, func(f *Flags) { f.StartupProbe = lastDict("periodSeconds=abc") },
+		{"probe_int", nil, func(f *cli.Flags) { f.StartupProbe = lastDict("periodSeconds=abc") },
 			nil, "Value for key [periodSeconds] must be an integer.", "value:gcloud.run.deploy"},
-		{"readiness_success_threshold", nil, func(f *Flags) { f.ReadinessProbe = lastDict("successThreshold=2") },
+		{"readiness_success_threshold", nil, func(f *cli.Flags) { f.ReadinessProbe = lastDict("successThreshold=2") },
 			nil, "--readiness-probe key [successThreshold] is not supported by the Cloud Run Admin API v2 fields this build knows.", "value:gcloud.run.deploy"},
-		{"namespace", nil, func(f *Flags) { f.Namespace = str("x") },
+		{"namespace", nil, func(f *cli.Flags) { f.Namespace = str("x") },
 			nil, "The `--namespace` flag is not supported on the fully managed version of Cloud Run. Specify `--platform gke` or run `gcloud config set run/platform gke` to work with Cloud Run for Anthos deployed on Google Cloud.", "value:gcloud.run.deploy"},
-		{"config_maps", nil, func(f *Flags) { f.SetConfigMaps = dict("a=b") },
+		{"config_maps", nil, func(f *cli.Flags) { f.SetConfigMaps = dict("a=b") },
 			nil, "The `--[update|set|remove|clear]-config-maps` flag is not supported on the fully managed version of Cloud Run. Specify `--platform gke` or run `gcloud config set run/platform gke` to work with Cloud Run for Anthos deployed on Google Cloud.", "value:gcloud.run.deploy"},
-		{"kubeconfig", nil, func(f *Flags) { f.Kubeconfig = str("k") },
+		{"kubeconfig", nil, func(f *cli.Flags) { f.Kubeconfig = str("k") },
 			nil, "The `--kubeconfig` flag is not supported on the fully managed version of Cloud Run. Specify `--platform kubernetes` or run `gcloud config set run/platform kubernetes` to work with Cloud Run for Anthos deployed on VMware.", "value:gcloud.run.deploy"},
-		{"no_traffic_create", nil, func(f *Flags) { f.NoTraffic = true },
+		{"no_traffic_create", nil, func(f *cli.Flags) { f.NoTraffic = true },
 			nil, "--no-traffic not supported when creating a new service.", "value:gcloud.run.deploy"},
-		{"env_literal_over_secret", existingService, func(f *Flags) { f.UpdateEnvVars = dict("DB_PASS=x") },
+		{"env_literal_over_secret", existingService, func(f *cli.Flags) { f.UpdateEnvVars = dict("DB_PASS=x") },
 			nil, "Cannot update environment variable [DB_PASS] to string literal because it has already been set with a different type.", "value:gcloud.run.deploy"},
-		{"secret_over_literal", existingService, func(f *Flags) { f.UpdateSecrets = dict("A=s:1") },
+		{"secret_over_literal", existingService, func(f *cli.Flags) { f.UpdateSecrets = dict("A=s:1") },
 			nil, "Cannot update environment variable [A] to the given type because it has already been set with a different type.", "value:gcloud.run.deploy"},
-		{"secret_no_version", nil, func(f *Flags) { f.SetSecrets = dict("A=s") },
+		{"secret_no_version", nil, func(f *cli.Flags) { f.SetSecrets = dict("A=s") },
 			nil, "No secret version specified for A. Use A:latest to reference the latest version.", "value:gcloud.run.deploy"},
-		{"secret_bad_spec", nil, func(f *Flags) { f.SetSecrets = dict("A=a:b:c") },
+		{"secret_bad_spec", nil, func(f *cli.Flags) { f.SetSecrets = dict("A=a:b:c") },
 			nil, "Invalid secret spec 'a:b:c'", "value:gcloud.run.deploy"},
-		{"secret_bad_name", nil, func(f *Flags) { f.SetSecrets = dict("A=a.b:1") },
+		{"secret_bad_name", nil, func(f *cli.Flags) { f.SetSecrets = dict("A=a.b:1") },
 			nil, "'a.b' is not a valid secret name.", "value:gcloud.run.deploy"},
-		{"secret_mount_short", nil, func(f *Flags) { f.SetSecrets = dict("/a=s:1") },
+		{"secret_mount_short", nil, func(f *cli.Flags) { f.SetSecrets = dict("/a=s:1") },
 			nil, "Mount path [/a] must be in the form /<mountPath>/<path>", "value:gcloud.run.deploy"},
-		{"secret_two_in_dir", nil, func(f *Flags) { f.SetSecrets = dict("/d/a=s1:1", "/d/b=s2:1") },
+		{"secret_two_in_dir", nil, func(f *cli.Flags) { f.SetSecrets = dict("/d/a=s1:1", "/d/b=s2:1") },
 			nil, "Cannot update secret at [/d/b] because a different secret is already mounted in the same directory.", "value:gcloud.run.deploy"},
-		{"secret_other_secret_in_dir", existingService, func(f *Flags) { f.UpdateSecrets = dict("/etc/cfg/x=other:1") },
+		{"secret_other_secret_in_dir", existingService, func(f *cli.Flags) { f.UpdateSecrets = dict("/etc/cfg/x=other:1") },
 			nil, "Multiple secrets are specified for directory [/etc/cfg]. Cloud Run only supports one secret per directory", "value:gcloud.run.deploy"},
-		{"secret_over_non_secret_mount", existingService, func(f *Flags) { f.UpdateSecrets = dict("/cache/x=s:1") },
+		{"secret_over_non_secret_mount", existingService, func(f *cli.Flags) { f.UpdateSecrets = dict("/cache/x=s:1") },
 			nil, "Cannot update mount [/cache] because its mounted volume is of a different source type.", "value:gcloud.run.deploy"},
 		{"clear_vpc_all_traffic", func() *runpb.Service {
 			s := existingService()
 			s.Template.VpcAccess.Egress = runpb.VpcAccess_ALL_TRAFFIC
 			return s
-		}, func(f *Flags) { f.ClearVpcConnector = yes() },
+		}, func(f *cli.Flags) { f.ClearVpcConnector = yes() },
 			nil, "Cannot remove VPC connector with VPC egress set to \"all-traffic\". Set `--vpc-egress=private-ranges-only` or run this command interactively and provide confirmation to continue.", "value:gcloud.run.deploy"},
-		{"clear_vpc_declined", existingService, func(f *Flags) { f.ClearVpcConnector = yes(); f.VpcEgress = str("all") },
+		{"clear_vpc_declined", existingService, func(f *cli.Flags) { f.ClearVpcConnector = yes(); f.VpcEgress = str("all") },
 			func(o *PlanOptions) { o.Confirm = func(string) (bool, error) { return false, nil } },
 			"Aborted by user.", "value:gcloud.run.deploy"},
-		{"volume_bad_type", nil, func(f *Flags) { f.AddVolume = dictList(dict("name=a", "type=foo")) },
+		{"volume_bad_type", nil, func(f *cli.Flags) { f.AddVolume = dictList(dict("name=a", "type=foo")) },
 			nil, "Volume type foo not supported", "value:gcloud.run.deploy"},
-		{"volume_unexpected_key", nil, func(f *Flags) { f.AddVolume = dictList(dict("name=a", "type=in-memory", "bucket=x")) },
+		{"volume_unexpected_key", nil, func(f *cli.Flags) { f.AddVolume = dictList(dict("name=a", "type=in-memory", "bucket=x")) },
 			nil, "Volume a of type in-memory had unexpected parameter bucket", "value:gcloud.run.deploy"},
-		{"volume_missing_key", nil, func(f *Flags) { f.AddVolume = dictList(dict("name=a", "type=cloud-storage")) },
+		{"volume_missing_key", nil, func(f *cli.Flags) { f.AddVolume = dictList(dict("name=a", "type=cloud-storage")) },
 			nil, "Volume a of type cloud-storage requires the following parameters: {'bucket'}", "value:gcloud.run.deploy"},
-		{"volume_no_name", nil, func(f *Flags) { f.AddVolume = dictList(dict("type=in-memory")) },
+		{"volume_no_name", nil, func(f *cli.Flags) { f.AddVolume = dictList(dict("type=in-memory")) },
 			nil, `Volume "name" must be specified if "mount-path" is not specified.`, "value:gcloud.run.deploy"},
-		{"volume_nfs_location", nil, func(f *Flags) { f.AddVolume = dictList(dict("name=n", "type=nfs", "location=server")) },
+		{"volume_nfs_location", nil, func(f *cli.Flags) { f.AddVolume = dictList(dict("name=n", "type=nfs", "location=server")) },
 			nil, "Volume n: field 'location' must be of the form IP_ADDRESS:/DIRECTORY", "value:gcloud.run.deploy"},
-		{"volume_mount_path_with_containers", nil, func(f *Flags) {
-			f.Image = String{}
-			f.Containers = []ContainerSection{{Name: "a", ContainerFlags: ContainerFlags{Image: str("i")}}}
+		{"volume_mount_path_with_containers", nil, func(f *cli.Flags) {
+			f.Image = cli.String{}
+			f.Containers = []cli.ContainerSection{{Name: "a", ContainerFlags: cli.ContainerFlags{Image: str("i")}}}
 			f.AddVolume = dictList(dict("type=in-memory", "mount-path=/x"))
 		}, nil, `When using the --containers flag, "mount-path" cannot be specified under the --add-volume flag. Instead, specify "mount-path" using the --add-volume-mount flag after the --container flag of the container the volume should be mounted to.`, "value:gcloud.run.deploy"},
-		{"cloudsql_malformed", nil, func(f *Flags) { f.AddCloudsqlInstances = list("a:b") },
+		{"cloudsql_malformed", nil, func(f *cli.Flags) { f.AddCloudsqlInstances = list("a:b") },
 			nil, "Malformed CloudSQL instance string: a:b", "value:gcloud.run.deploy"},
-		{"depends_on_missing", nil, func(f *Flags) { f.DependsOn = list("ghost") },
+		{"depends_on_missing", nil, func(f *cli.Flags) { f.DependsOn = list("ghost") },
 			nil, "--depends_on for container  references nonexistent containers: ghost.", "value:gcloud.run.deploy"},
-		{"two_ingress_containers", nil, func(f *Flags) {
-			f.Image = String{}
-			f.Containers = []ContainerSection{
-				{Name: "a", ContainerFlags: ContainerFlags{Image: str("i"), Port: str("80")}},
-				{Name: "b", ContainerFlags: ContainerFlags{Image: str("j"), UseHttp2: yes()}},
+		{"two_ingress_containers", nil, func(f *cli.Flags) {
+			f.Image = cli.String{}
+			f.Containers = []cli.ContainerSection{
+				{Name: "a", ContainerFlags: cli.ContainerFlags{Image: str("i"), Port: str("80")}},
+				{Name: "b", ContainerFlags: cli.ContainerFlags{Image: str("j"), UseHttp2: yes()}},
 			}
 		}, nil, "Invalid value for [--container]: Exactly one container must specify --port or --use-http2", "value:gcloud.run.deploy"},
 		{"missing_ingress", func() *runpb.Service {
 			s := existingService()
 			s.Template.Containers[0].Ports = nil
 			return s
-		}, func(f *Flags) {}, nil, "missing ingress container", "value:gcloud.run.deploy"},
-		{"system_annotation", nil, func(f *Flags) { f.UpdateAnnotations = dict("run.googleapis.com/ingress=all") },
+		}, func(f *cli.Flags) {}, nil, "missing ingress container", "value:gcloud.run.deploy"},
+		{"system_annotation", nil, func(f *cli.Flags) { f.UpdateAnnotations = dict("run.googleapis.com/ingress=all") },
 			nil, "--update-annotations: annotation [run.googleapis.com/ingress] is in the system namespace run.googleapis.com, which the Cloud Run Admin API v2 rejects; use the flag for that setting instead.", "value:gcloud.run.deploy"},
-		{"shutdown_hours", nil, func(f *Flags) { f.EncryptionKeyShutdownHours = str("two") },
+		{"shutdown_hours", nil, func(f *cli.Flags) { f.EncryptionKeyShutdownHours = str("two") },
 			nil, "--encryption-key-shutdown-hours must be a whole number of hours; Cloud Run Admin API v2 stores it as a duration, and [two] is not one.", "value:gcloud.run.deploy"},
 		{"deleting", func() *runpb.Service {
 			s := existingService()
 			s.DeleteTime = &timestamppb.Timestamp{Seconds: 1}
 			return s
-		}, func(f *Flags) {}, nil, "Service [web] is in the process of being deleted.", "value:gcloud.run.deploy"},
-		{"automatic_updates_with_image", nil, func(f *Flags) { f.AutomaticUpdates = yes() },
+		}, func(f *cli.Flags) {}, nil, "Service [web] is in the process of being deleted.", "value:gcloud.run.deploy"},
+		{"automatic_updates_with_image", nil, func(f *cli.Flags) { f.AutomaticUpdates = yes() },
 			nil, "Invalid value for [--automatic-updates]: --automatic-updates can only be specified in the container that builds from source.", "value:gcloud.run.deploy"},
-		{"too_many_containers", nil, func(f *Flags) {
-			f.Image = String{}
+		{"too_many_containers", nil, func(f *cli.Flags) {
+			f.Image = cli.String{}
 			for i := 0; i < 11; i++ {
-				f.Containers = append(f.Containers, ContainerSection{Name: string(rune('a' + i)), ContainerFlags: ContainerFlags{Image: str("i")}})
+				f.Containers = append(f.Containers, cli.ContainerSection{Name: string(rune('a' + i)), ContainerFlags: cli.ContainerFlags{Image: str("i")}})
 			}
 			f.Containers[0].Port = str("80")
 		}, nil, "Invalid value for [--container]: Services may include at most 10 containers", "value:gcloud.run.deploy"},
-		{"source", nil, func(f *Flags) { f.Image = String{}; f.Source = str(".") }, nil, "", "source"},
-		{"no_image", nil, func(f *Flags) { f.Image = String{} }, nil, "", "source"},
-		{"function", nil, func(f *Flags) { f.Function = str("main") }, nil, "", "source"},
-		{"build_worker_pool", nil, func(f *Flags) { f.BuildWorkerPool = str("p") }, nil, "", "source"},
-		{"section_without_image", nil, func(f *Flags) {
-			f.Image = String{}
-			f.Containers = []ContainerSection{{Name: "a", ContainerFlags: ContainerFlags{Port: str("80")}}}
+		{"source", nil, func(f *cli.Flags) { f.Image = cli.String{}; f.Source = str(".") }, nil, "", "source"},
+		{"no_image", nil, func(f *cli.Flags) { f.Image = cli.String{} }, nil, "", "source"},
+		{"function", nil, func(f *cli.Flags) { f.Function = str("main") }, nil, "", "source"},
+		{"build_worker_pool", nil, func(f *cli.Flags) { f.BuildWorkerPool = str("p") }, nil, "", "source"},
+		{"section_without_image", nil, func(f *cli.Flags) {
+			f.Image = cli.String{}
+			f.Containers = []cli.ContainerSection{{Name: "a", ContainerFlags: cli.ContainerFlags{Port: str("80")}}}
 		}, nil, "", "source"},
 	}
 	for _, tc := range cases {
@@ -844,8 +847,8 @@ func TestPlanErrors(t *testing.T) {
 			if svc != nil {
 				t.Errorf("service returned with error")
 			}
-			var ve *ValueError
-			var ae *ArgumentError
+			var ve *wrap.ValueError
+			var ae *wrap.ArgumentError
 			switch {
 			case tc.kind == "source":
 				if !errors.Is(err, ErrSourceDeploy) {
@@ -854,11 +857,11 @@ func TestPlanErrors(t *testing.T) {
 				return
 			case tc.kind == "argument":
 				if !errors.As(err, &ae) {
-					t.Fatalf("want *ArgumentError, got %T %v", err, err)
+					t.Fatalf("want *wrap.ArgumentError, got %T %v", err, err)
 				}
 			case strings.HasPrefix(tc.kind, "value:"):
 				if !errors.As(err, &ve) {
-					t.Fatalf("want *ValueError, got %T %v", err, err)
+					t.Fatalf("want *wrap.ValueError, got %T %v", err, err)
 				}
 				if cmd := strings.TrimPrefix(tc.kind, "value:"); ve.Command != cmd {
 					t.Errorf("Command = %q, want %q", ve.Command, cmd)
@@ -967,7 +970,7 @@ func FuzzParseTimeout(f *testing.F) {
 		if err == nil && n < 1 {
 			t.Errorf("parseTimeout(%q) = %d", s, n)
 		}
-		var ae *ArgumentError
+		var ae *wrap.ArgumentError
 		if err != nil && !errors.As(err, &ae) {
 			t.Errorf("parseTimeout(%q): error %T is not an ArgumentError", s, err)
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"cloud.google.com/go/run/apiv2/runpb"
+
+	"github.com/rundeploy/rundeploy/wrap"
 )
 
 // nonceLabel is the template label gcloud sets to force a new revision when
@@ -137,7 +139,7 @@ func (p *planner) applyNoTraffic() error {
 		return nil
 	}
 	if p.create() {
-		return ValueErrorf("--no-traffic not supported when creating a new service.")
+		return wrap.ValueErrorf("--no-traffic not supported when creating a new service.")
 	}
 	// _GetNormalizedTraffic: tags on separate 0% targets, percents merged
 	// per revision.
@@ -175,7 +177,7 @@ func (p *planner) applyNoTraffic() error {
 	ready := p.existing.GetLatestReadyRevision()
 	ready = ready[strings.LastIndex(ready, "/")+1:]
 	if ready == "" {
-		return ValueErrorf("--no-traffic needs a ready revision to keep serving the traffic of service [%s], and it has none.", p.t.Service)
+		return wrap.ValueErrorf("--no-traffic needs a ready revision to keep serving the traffic of service [%s], and it has none.", p.t.Service)
 	}
 	latest := percents[""]
 	delete(percents, "")

@@ -10,6 +10,9 @@ import (
 	"strings"
 
 	"cloud.google.com/go/run/apiv2/runpb"
+
+	"github.com/rundeploy/rundeploy/cli"
+	"github.com/rundeploy/rundeploy/wrap"
 )
 
 // volumeKinds are the GA --add-volume types and their keys
@@ -29,7 +32,7 @@ func (p *planner) applyPrimaryAddVolumeMounts() error {
 }
 
 // applyRemoveVolumeMounts is RemoveVolumeMountChange.
-func (p *planner) applyRemoveVolumeMounts(c *runpb.Container, cf *ContainerFlags) error {
+func (p *planner) applyRemoveVolumeMounts(c *runpb.Container, cf *cli.ContainerFlags) error {
 	clearAll := cf.ClearVolumeMounts.Set && cf.ClearVolumeMounts.Value
 	if !clearAll && !(cf.RemoveVolumeMount.Set && len(cf.RemoveVolumeMount.Items) > 0) {
 		return nil
@@ -48,7 +51,7 @@ func (p *planner) applyRemoveVolumeMounts(c *runpb.Container, cf *ContainerFlags
 }
 
 // applyAddVolumeMounts is AddVolumeMountChange.
-func (p *planner) applyAddVolumeMounts(c *runpb.Container, cf *ContainerFlags) error {
+func (p *planner) applyAddVolumeMounts(c *runpb.Container, cf *cli.ContainerFlags) error {
 	if !cf.AddVolumeMount.Set {
 		return nil
 	}
@@ -56,7 +59,7 @@ func (p *planner) applyAddVolumeMounts(c *runpb.Container, cf *ContainerFlags) e
 		vol, okV := m.Values["volume"]
 		path, okP := m.Values["mount-path"]
 		if !okV || !okP {
-			return ValueErrorf("Added Volume mounts must have a `volume` and a `mount-path`.")
+			return wrap.ValueErrorf("Added Volume mounts must have a `volume` and a `mount-path`.")
 		}
 		setVolumeMount(c, path, vol)
 	}
@@ -116,10 +119,10 @@ func (p *planner) applyAddVolumes() error {
 	}
 	type mount struct{ volume, path string }
 	var shortcut []mount
-	items := make([]Dict, len(f.AddVolume.Items))
+	items := make([]cli.Dict, len(f.AddVolume.Items))
 	for i, d := range f.AddVolume.Items {
 		// Copy: a generated name must not leak into the caller's Flags.
-		items[i] = Dict{Set: d.Set, Keys: append([]string(nil), d.Keys...), Values: map[string]string{}}
+		items[i] = cli.Dict{Set: d.Set, Keys: append([]string(nil), d.Keys...), Values: map[string]string{}}
 		for k, v := range d.Values {
 			items[i].Values[k] = v
 		}
@@ -128,13 +131,13 @@ func (p *planner) applyAddVolumes() error {
 			continue
 		}
 		if len(f.Containers) > 0 {
-			return ValueErrorf("When using the --containers flag, \"mount-path\" cannot be specified under the --add-volume flag. " +
+			return wrap.ValueErrorf("When using the --containers flag, \"mount-path\" cannot be specified under the --add-volume flag. " +
 				"Instead, specify \"mount-path\" using the --add-volume-mount flag after the --container flag of the container the volume should be mounted to.")
 		}
 		if _, ok := vol.Values["name"]; !ok {
 			typ, ok := vol.Values["type"]
 			if !ok {
-				return ValueErrorf("All added volumes must have a type")
+				return wrap.ValueErrorf("All added volumes must have a type")
 			}
 			name, err := p.rnd.name(typ, 2)
 			if err != nil {
@@ -179,25 +182,25 @@ func (p *planner) applyAddVolumes() error {
 
 // makeVolume is volumes.add_volume for the GA types, producing the v2
 // Volume.
-func makeVolume(d *Dict) (*runpb.Volume, error) {
+func makeVolume(d *cli.Dict) (*runpb.Volume, error) {
 	typ, ok := d.Values["type"]
 	if !ok {
-		return nil, ValueErrorf("All added volumes must have a type")
+		return nil, wrap.ValueErrorf("All added volumes must have a type")
 	}
 	name, ok := d.Values["name"]
 	if !ok {
-		return nil, ValueErrorf("Volume \"name\" must be specified if \"mount-path\" is not specified.")
+		return nil, wrap.ValueErrorf("Volume \"name\" must be specified if \"mount-path\" is not specified.")
 	}
 	kind, ok := volumeKinds[typ]
 	if !ok {
-		return nil, ValueErrorf("Volume type %s not supported", typ)
+		return nil, wrap.ValueErrorf("Volume type %s not supported", typ)
 	}
 	for _, k := range d.Keys {
 		if k == "name" || k == "type" {
 			continue
 		}
 		if !contains(kind.required, k) && !contains(kind.optional, k) {
-			return nil, ValueErrorf("Volume %s of type %s had unexpected parameter %s", name, typ, k)
+			return nil, wrap.ValueErrorf("Volume %s of type %s had unexpected parameter %s", name, typ, k)
 		}
 	}
 	var missing []string
@@ -208,7 +211,7 @@ func makeVolume(d *Dict) (*runpb.Volume, error) {
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return nil, ValueErrorf("Volume %s of type %s requires the following parameters: {%s}", name, typ, strings.Join(missing, ", "))
+		return nil, wrap.ValueErrorf("Volume %s of type %s requires the following parameters: {%s}", name, typ, strings.Join(missing, ", "))
 	}
 	readonly := strings.ToLower(d.Values["readonly"]) == "true"
 	v := &runpb.Volume{Name: name}
@@ -221,7 +224,7 @@ func makeVolume(d *Dict) (*runpb.Volume, error) {
 		loc := d.Values["location"]
 		server, path, ok := strings.Cut(loc, ":/")
 		if !ok {
-			return nil, ValueErrorf("Volume %s: field 'location' must be of the form IP_ADDRESS:/DIRECTORY", name)
+			return nil, wrap.ValueErrorf("Volume %s: field 'location' must be of the form IP_ADDRESS:/DIRECTORY", name)
 		}
 		v.VolumeType = &runpb.Volume_Nfs{Nfs: &runpb.NFSVolumeSource{Server: server, Path: "/" + path, ReadOnly: readonly}}
 	case "cloud-storage":
@@ -249,7 +252,7 @@ func (p *planner) applyCloudSQL() error {
 	if !(f.AddCloudsqlInstances.Set || f.SetCloudsqlInstances.Set || f.RemoveCloudsqlInstances.Set || (f.ClearCloudsqlInstances.Set && f.ClearCloudsqlInstances.Value)) {
 		return nil
 	}
-	augment := func(l List) ([]string, error) {
+	augment := func(l cli.List) ([]string, error) {
 		if !l.Set {
 			return nil, nil
 		}
@@ -261,14 +264,14 @@ func (p *planner) applyCloudSQL() error {
 				out = append(out, s)
 			case 1:
 				if p.t.Project == "" {
-					return nil, ValueErrorf("To specify a Cloud SQL instance by plain name, you must specify a project.")
+					return nil, wrap.ValueErrorf("To specify a Cloud SQL instance by plain name, you must specify a project.")
 				}
 				if p.t.Region == "" {
-					return nil, ValueErrorf("To specify a Cloud SQL instance by plain name, you must be deploying to a managed Cloud Run region.")
+					return nil, wrap.ValueErrorf("To specify a Cloud SQL instance by plain name, you must be deploying to a managed Cloud Run region.")
 				}
 				out = append(out, p.t.Project+":"+p.t.Region+":"+s)
 			default:
-				return nil, ValueErrorf("Malformed CloudSQL instance string: %s", s)
+				return nil, wrap.ValueErrorf("Malformed CloudSQL instance string: %s", s)
 			}
 		}
 		return out, nil

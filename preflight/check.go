@@ -1,3 +1,7 @@
+// Package preflight checks, before a Cloud Run deploy changes anything,
+// that the container image can be read by the caller and, when the image
+// lives in another project, by the deploying project's Cloud Run service
+// agent; and it offers the least-privilege grant that fixes what is missing.
 package preflight
 
 import (

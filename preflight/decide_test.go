@@ -7,18 +7,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rundeploy/rundeploy/deploy"
+	"github.com/rundeploy/rundeploy/cli"
 )
 
 func TestDecide(t *testing.T) {
-	yes, no, unset := deploy.Bool{Set: true, Value: true}, deploy.Bool{Set: true, Value: false}, deploy.Bool{}
+	yes, no, unset := cli.Bool{Set: true, Value: true}, cli.Bool{Set: true, Value: false}, cli.Bool{}
 	repoCmd := func(member string) string {
 		return "gcloud artifacts repositories add-iam-policy-binding apps --project=my-proj --location=us-central1 --member=" + member + " --role=roles/artifactregistry.reader"
 	}
 	tests := []struct {
 		name        string
 		report      string
-		flag        deploy.Bool
+		flag        cli.Bool
 		quiet       bool
 		interactive bool
 		input       string

@@ -16,7 +16,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/rundeploy/rundeploy/deploy"
+	"github.com/rundeploy/rundeploy/cli"
 )
 
 // GrantRequest is one grant of a role to a member, at repository or
@@ -108,7 +108,7 @@ func (g GrantRequest) Where() string {
 // Consent is what Decide needs to know to apply the consent rules.
 type Consent struct {
 	// GrantImageAccess is --[no-]grant-image-access.
-	GrantImageAccess deploy.Bool
+	GrantImageAccess cli.Bool
 	// Quiet is --quiet (or core/disable_prompts): never ask.
 	Quiet bool
 	// Interactive reports whether the user can be asked (stdin and stderr

@@ -27,7 +27,7 @@ import (
 	"google.golang.org/genproto/googleapis/type/expr"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/rundeploy/rundeploy/deploy"
+	"github.com/rundeploy/rundeploy/cli"
 	"github.com/rundeploy/rundeploy/internal/fakegcp"
 )
 
@@ -357,7 +357,7 @@ func TestGrantAgentRepository(t *testing.T) {
 		{subject: SubjectCaller, state: StateGranted, canGrant: true},
 		{subject: SubjectServiceAgent, state: StateMissing, canGrant: true},
 	})
-	plan, err := Decide(r, Consent{GrantImageAccess: deploy.Bool{Set: true, Value: true}})
+	plan, err := Decide(r, Consent{GrantImageAccess: cli.Bool{Set: true, Value: true}})
 	if err != nil || len(plan.Grants) != 1 {
 		t.Fatalf("Decide() = %+v, %v", plan, err)
 	}
@@ -667,7 +667,7 @@ func TestCheckNoIAMRegistries(t *testing.T) {
 			if n := len(s.Requests()); n != 0 {
 				t.Errorf("%d requests for an image with no IAM check", n)
 			}
-			if plan, err := Decide(r, Consent{GrantImageAccess: deploy.Bool{Set: true, Value: false}}); err != nil || len(plan.Grants) != 0 {
+			if plan, err := Decide(r, Consent{GrantImageAccess: cli.Bool{Set: true, Value: false}}); err != nil || len(plan.Grants) != 0 {
 				t.Errorf("Decide() = %+v, %v", plan, err)
 			}
 		})

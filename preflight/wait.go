@@ -10,6 +10,8 @@ import (
 
 	"github.com/googleapis/gax-go/v2/apierror"
 	"google.golang.org/grpc/status"
+
+	"github.com/rundeploy/rundeploy/cli"
 )
 
 // Progress is one update while waiting for a grant to take effect.
@@ -25,7 +27,7 @@ type Progress struct {
 }
 
 // Waiter waits for IAM changes to propagate. The zero value waits
-// DefaultPropagationTimeout with real time; tests inject Now and Sleep.
+// cli.DefaultPropagationTimeout with real time; tests inject Now and Sleep.
 type Waiter struct {
 	// Timeout bounds the wait (--propagation-timeout; default 5m).
 	Timeout time.Duration
@@ -64,7 +66,7 @@ func (e *TimeoutError) Unwrap() error { return e.Last }
 func (w *Waiter) defaults() (timeout, interval time.Duration, now func() time.Time, sleep func(context.Context, time.Duration) error) {
 	timeout, interval, now, sleep = w.Timeout, w.Interval, w.Now, w.Sleep
 	if timeout <= 0 {
-		timeout = DefaultPropagationTimeout
+		timeout = cli.DefaultPropagationTimeout
 	}
 	if interval <= 0 {
 		interval = 5 * time.Second

@@ -38,7 +38,7 @@ const legacyDeprecation = "# This properties file has been superseded by named c
 // not usable; call LoadConfig.
 //
 // Lookup order (gcloud's _GetPropertyWithoutCallback): flags recorded with
-// SetFlag / ApplyGlobals, then the environment variable
+// SetFlag (cli.Globals.Apply), then the environment variable
 // CLOUDSDK_<SECTION>_<NAME>, then the installation properties file
 // overlaid with the active named configuration file. gcloud's callbacks
 // (the GCE metadata fallback for core/project and core/account) are not
@@ -240,7 +240,7 @@ type Source int
 
 const (
 	SourceUnset Source = iota // not set anywhere
-	SourceFlag                // a command-line flag (SetFlag, ApplyGlobals)
+	SourceFlag                // a command-line flag (SetFlag, cli.Globals.Apply)
 	SourceEnv                 // CLOUDSDK_<SECTION>_<NAME>
 	SourceFile                // installation or named configuration file
 )
@@ -262,7 +262,7 @@ func (c *Config) Lookup(section, name string) (string, Source, bool) {
 	if v, ok := c.flags[section+"/"+name]; ok {
 		return v, SourceFlag, true
 	}
-	if v, ok := c.lookupEnv(EnvName(section, name)); ok {
+	if v, ok := c.LookupEnv(EnvName(section, name)); ok {
 		return v, SourceEnv, true
 	}
 	if s, ok := c.props[section]; ok {
@@ -273,10 +273,10 @@ func (c *Config) Lookup(section, name string) (string, Source, bool) {
 	return "", SourceUnset, false
 }
 
-// lookupEnv distinguishes an empty variable from an unset one when the
+// LookupEnv distinguishes an empty variable from an unset one when the
 // environment is the process's own; a custom getenv cannot tell them apart,
 // so there "" means unset.
-func (c *Config) lookupEnv(key string) (string, bool) {
+func (c *Config) LookupEnv(key string) (string, bool) {
 	v := c.getenv(key)
 	if v != "" {
 		return v, true

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rundeploy/rundeploy/deploy"
+	"github.com/rundeploy/rundeploy/internal/gcloudtest"
 )
 
 // newConfigDir makes a gcloud config directory with the given named
@@ -17,10 +17,10 @@ func newConfigDir(t *testing.T, active string, configs map[string]string) string
 	t.Helper()
 	dir := t.TempDir()
 	for name, text := range configs {
-		writeFile(t, dir, filepath.Join("configurations", "config_"+name), text)
+		gcloudtest.WriteFile(t, dir, filepath.Join("configurations", "config_"+name), text)
 	}
 	if active != "" {
-		writeFile(t, dir, "active_config", active)
+		gcloudtest.WriteFile(t, dir, "active_config", active)
 	}
 	return dir
 }
@@ -137,7 +137,7 @@ func TestEmptyEnvironmentVariableIsSet(t *testing.T) {
 		t.Errorf("core/project = %q, %v; want \"\", true", v, ok)
 	}
 	_, err = c.Project("")
-	var ve *deploy.ValueError
+	var ve *ValueError
 	if !errors.As(err, &ve) || !strings.HasPrefix(ve.Msg, "The project property is set to the empty string, which is invalid.\nTo set your project, run:") {
 		t.Errorf("Project error = %v", err)
 	}
@@ -155,8 +155,8 @@ func TestLoadConfigInstallationProperties(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(root, ".install"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, root, "properties", "[core]\nproject = install-proj\naccount = install@example.com\n")
-	writeFakeGcloud(t, filepath.Join(root, "bin"), fakeGcloud{})
+	gcloudtest.WriteFile(t, root, "properties", "[core]\nproject = install-proj\naccount = install@example.com\n")
+	gcloudtest.WriteFake(t, filepath.Join(root, "bin"), gcloudtest.Fake{})
 	// gcloud is found through a symlink in another PATH directory, as with
 	// /usr/bin/gcloud -> ../lib/google-cloud-sdk/bin/gcloud.
 	pathDir := t.TempDir()
@@ -193,7 +193,7 @@ func TestLoadConfigInstallationProperties(t *testing.T) {
 
 func TestLoadConfigLegacyProperties(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, "properties", "[core]\nproject = legacy\n")
+	gcloudtest.WriteFile(t, dir, "properties", "[core]\nproject = legacy\n")
 	c, err := LoadConfig(env{"CLOUDSDK_CONFIG": dir, "PATH": t.TempDir()}.get, "")
 	if err != nil {
 		t.Fatal(err)
@@ -202,8 +202,8 @@ func TestLoadConfigLegacyProperties(t *testing.T) {
 		t.Errorf("project = %q, want legacy", v)
 	}
 	// Once migrated (header written), the legacy file is ignored.
-	writeFile(t, dir, "properties", legacyDeprecation+"[core]\nproject = legacy\n")
-	writeFile(t, dir, "configurations/config_default", "[core]\nproject = migrated\n")
+	gcloudtest.WriteFile(t, dir, "properties", legacyDeprecation+"[core]\nproject = legacy\n")
+	gcloudtest.WriteFile(t, dir, "configurations/config_default", "[core]\nproject = migrated\n")
 	c, err = LoadConfig(env{"CLOUDSDK_CONFIG": dir, "PATH": t.TempDir()}.get, "")
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/rundeploy/rundeploy/internal/gcloudtest"
 )
 
 // replaceHelperVariable makes the test binary act as a program that calls
@@ -38,14 +40,14 @@ func TestFindGcloud(t *testing.T) {
 		t.Fatal(err)
 	}
 	first, second, linked, noexec := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
-	real1, _ := writeFakeGcloud(t, first, fakeGcloud{})
-	real2, _ := writeFakeGcloud(t, second, fakeGcloud{})
+	real1, _ := gcloudtest.WriteFake(t, first, gcloudtest.Fake{})
+	real2, _ := gcloudtest.WriteFake(t, second, gcloudtest.Fake{})
 	// A directory where "gcloud" is a symlink to this very binary (rundeploy
 	// installed as gcloud), one with a non-executable gcloud.
 	if err := os.Symlink(self, filepath.Join(linked, "gcloud")); err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, noexec, "gcloud", "#!/bin/sh\n")
+	gcloudtest.WriteFile(t, noexec, "gcloud", "#!/bin/sh\n")
 	// A hard link to this binary, where the file system allows it.
 	hard := t.TempDir()
 	hardOK := os.Link(self, filepath.Join(hard, "gcloud")) == nil
@@ -103,22 +105,22 @@ func TestExecExitCodes(t *testing.T) {
 	}
 	tests := []struct {
 		name     string
-		fake     fakeGcloud
+		fake     gcloudtest.Fake
 		stdin    string
 		want     int
 		wantOut  string
 		wantErr  string
 		wantArgs []string
 	}{
-		{name: "success", fake: fakeGcloud{Stdout: "out", Stderr: "err"}, want: 0, wantOut: "out", wantErr: "err"},
-		{name: "exit code passed through", fake: fakeGcloud{Stderr: "ERROR: (gcloud.run.services) boom\n", Exit: 3}, want: 3, wantErr: "ERROR: (gcloud.run.services) boom\n"},
-		{name: "argument error", fake: fakeGcloud{Exit: 2}, want: 2},
-		{name: "killed by a signal", fake: fakeGcloud{Script: "kill -TERM $$\n"}, want: 128 + int(syscall.SIGTERM)},
-		{name: "stdin is connected", fake: fakeGcloud{Script: "cat\n"}, stdin: "piped", want: 0, wantOut: "piped"},
+		{name: "success", fake: gcloudtest.Fake{Stdout: "out", Stderr: "err"}, want: 0, wantOut: "out", wantErr: "err"},
+		{name: "exit code passed through", fake: gcloudtest.Fake{Stderr: "ERROR: (gcloud.run.services) boom\n", Exit: 3}, want: 3, wantErr: "ERROR: (gcloud.run.services) boom\n"},
+		{name: "argument error", fake: gcloudtest.Fake{Exit: 2}, want: 2},
+		{name: "killed by a signal", fake: gcloudtest.Fake{Script: "kill -TERM $$\n"}, want: 128 + int(syscall.SIGTERM)},
+		{name: "stdin is connected", fake: gcloudtest.Fake{Script: "cat\n"}, stdin: "piped", want: 0, wantOut: "piped"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path, argsFile := writeFakeGcloud(t, t.TempDir(), tt.fake)
+			path, argsFile := gcloudtest.WriteFake(t, t.TempDir(), tt.fake)
 			var out, errb bytes.Buffer
 			args := []string{"run", "services", "list", "--format=value(name)", "a b"}
 			code, err := Exec(context.Background(), path, args, nil, strings.NewReader(tt.stdin), &out, &errb)
@@ -128,7 +130,7 @@ func TestExecExitCodes(t *testing.T) {
 			if out.String() != tt.wantOut || errb.String() != tt.wantErr {
 				t.Errorf("stdout %q stderr %q; want %q %q", out.String(), errb.String(), tt.wantOut, tt.wantErr)
 			}
-			if calls := recordedCalls(t, argsFile); len(calls) != 1 || !reflect.DeepEqual(calls[0], args) {
+			if calls := gcloudtest.Calls(t, argsFile); len(calls) != 1 || !reflect.DeepEqual(calls[0], args) {
 				t.Errorf("gcloud ran with %q, want %q", calls, args)
 			}
 		})
@@ -139,7 +141,7 @@ func TestExecEnvironment(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("POSIX stand-in gcloud")
 	}
-	path, _ := writeFakeGcloud(t, t.TempDir(), fakeGcloud{Script: "printf '%s' \"$WRAP_TEST_VALUE\"\n"})
+	path, _ := gcloudtest.WriteFake(t, t.TempDir(), gcloudtest.Fake{Script: "printf '%s' \"$WRAP_TEST_VALUE\"\n"})
 	var out bytes.Buffer
 	code, err := Exec(context.Background(), path, nil, []string{"WRAP_TEST_VALUE=given"}, nil, &out, nil)
 	if err != nil || code != 0 || out.String() != "given" {
@@ -170,7 +172,7 @@ func TestExecCancel(t *testing.T) {
 		t.Skip("POSIX stand-in gcloud")
 	}
 	// The child reports SIGTERM by exiting 42 once it has started.
-	path, _ := writeFakeGcloud(t, t.TempDir(), fakeGcloud{Script: "trap 'exit 42' TERM\necho ready\nwhile :; do sleep 0.01; done\n"})
+	path, _ := gcloudtest.WriteFake(t, t.TempDir(), gcloudtest.Fake{Script: "trap 'exit 42' TERM\necho ready\nwhile :; do sleep 0.01; done\n"})
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &readyWriter{ready: make(chan struct{})}
 	go func() { <-w.ready; cancel() }()
@@ -184,7 +186,7 @@ func TestReplace(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("POSIX stand-in gcloud")
 	}
-	path, argsFile := writeFakeGcloud(t, t.TempDir(), fakeGcloud{Stdout: "replaced", Exit: 5})
+	path, argsFile := gcloudtest.WriteFake(t, t.TempDir(), gcloudtest.Fake{Stdout: "replaced", Exit: 5})
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), replaceHelperVariable+"="+path)
 	var out, errb bytes.Buffer
@@ -197,7 +199,7 @@ func TestReplace(t *testing.T) {
 	if out.String() != "replaced" {
 		t.Errorf("stdout %q", out.String())
 	}
-	if calls := recordedCalls(t, argsFile); len(calls) != 1 || !slices.Equal(calls[0], []string{"run", "services", "list"}) {
+	if calls := gcloudtest.Calls(t, argsFile); len(calls) != 1 || !slices.Equal(calls[0], []string{"run", "services", "list"}) {
 		t.Errorf("calls %q", calls)
 	}
 

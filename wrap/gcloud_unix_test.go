@@ -7,12 +7,14 @@ import (
 	"os"
 	"syscall"
 	"testing"
+
+	"github.com/rundeploy/rundeploy/internal/gcloudtest"
 )
 
 func TestExecForwardsSignals(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			path, _ := writeFakeGcloud(t, t.TempDir(), fakeGcloud{Script: "trap 'exit 7' HUP INT TERM\necho ready\nwhile :; do sleep 0.01; done\n"})
+			path, _ := gcloudtest.WriteFake(t, t.TempDir(), gcloudtest.Fake{Script: "trap 'exit 7' HUP INT TERM\necho ready\nwhile :; do sleep 0.01; done\n"})
 			w := &readyWriter{ready: make(chan struct{})}
 			go func() {
 				<-w.ready

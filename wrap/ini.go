@@ -74,7 +74,9 @@ func pySpace(r rune) bool {
 	return r >= 0x2000 && r <= 0x200a
 }
 
-func pyStrip(s string) string { return strings.TrimFunc(s, pySpace) }
+// TrimPySpace strips leading and trailing whitespace as Python's
+// str.strip() does, which is how gcloud trims property and token values.
+func TrimPySpace(s string) string { return strings.TrimFunc(s, pySpace) }
 
 // parseProperties parses the text of a properties file named path (used in
 // errors only).
@@ -110,7 +112,7 @@ func parseProperties(path, text string) (properties, error) {
 			continue
 		}
 		lineno := i + 1
-		stripped := pyStrip(line)
+		stripped := TrimPySpace(line)
 		comment := strings.HasPrefix(stripped, "#") || strings.HasPrefix(stripped, ";")
 		value := stripped
 		if comment {
@@ -167,7 +169,7 @@ func parseProperties(path, text string) (properties, error) {
 			return nil, &PropertiesError{Path: path, Line: lineno, Msg: fmt.Sprintf("option %q in section %q already exists", name, curName)}
 		}
 		seenOption[key] = true
-		cur[name] = &option{lines: []string{pyStrip(m[3])}}
+		cur[name] = &option{lines: []string{TrimPySpace(m[3])}}
 		optName, hasOpt = name, true
 	}
 	if firstErr != nil {

@@ -179,7 +179,7 @@ func FuzzParseProperties(f *testing.F) {
 				if k != strings.ToLower(k) {
 					t.Errorf("key %q not lower-cased", k)
 				}
-				if pyStrip(k) != k {
+				if TrimPySpace(k) != k {
 					t.Errorf("key %q not stripped", k)
 				}
 				if strings.TrimRightFunc(v, pySpace) != v {

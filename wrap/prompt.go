@@ -9,13 +9,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/rundeploy/rundeploy/deploy"
 )
 
 // ErrAborted is gcloud's OperationCancelledError ("Aborted by user."), e.g.
 // when "cancel" is chosen at the region prompt (exit status 1).
-var ErrAborted error = &deploy.ValueError{Command: "gcloud.run.deploy", Msg: "Aborted by user."}
+var ErrAborted error = &ValueError{Command: "gcloud.run.deploy", Msg: "Aborted by user."}
 
 // promptOptionsOverflow is console_io.PROMPT_OPTIONS_OVERFLOW.
 const promptOptionsOverflow = 50
@@ -129,7 +127,7 @@ func promptContinue(ctx context.Context, lr *lineReader, out io.Writer, prompt s
 		if eof || answer == "" {
 			return def, nil
 		}
-		switch strings.ToLower(pyStrip(answer)) {
+		switch strings.ToLower(TrimPySpace(answer)) {
 		case "y", "yes":
 			return true, nil
 		case "n", "no":
@@ -149,7 +147,7 @@ func printOptions(w *strings.Builder, options []string) {
 // (surrounding whitespace allowed, like Python's int()) or the exact text of an
 // option; it returns the 1-based index, or 0 if neither.
 func parseChoice(answer string, options []string) int {
-	if n, err := strconv.Atoi(pyStrip(answer)); err == nil {
+	if n, err := strconv.Atoi(TrimPySpace(answer)); err == nil {
 		if n < 1 {
 			return 0
 		}

@@ -4,67 +4,14 @@ import (
 	"regexp"
 	"strings"
 	"sync"
-
-	"github.com/rundeploy/rundeploy/deploy"
 )
-
-// Load reads the configuration selected by g.Configuration and records every
-// gcloud-wide flag that was given as a flag-level property (ApplyGlobals).
-func (g *Globals) Load(getenv func(string) string) (*Config, error) {
-	c, err := LoadConfig(getenv, g.Configuration.Value)
-	if err != nil {
-		return nil, err
-	}
-	c.ApplyGlobals(g)
-	return c, nil
-}
-
-// ApplyGlobals records the gcloud-wide flags that were given as flag-level
-// properties, exactly as gcloud's StoreProperty actions do: --project sets
-// core/project, --quiet sets core/disable_prompts to True, and so on.
-// Flags that were not given leave the property to the environment and files.
-func (c *Config) ApplyGlobals(g *Globals) {
-	str := func(f deploy.String, section, name string) {
-		if f.Set {
-			c.SetFlag(section, name, f.Value)
-		}
-	}
-	boolean := func(f deploy.Bool, section, name string) {
-		if f.Set {
-			v := "False"
-			if f.Value {
-				v = "True"
-			}
-			c.SetFlag(section, name, v)
-		}
-	}
-	str(g.Project, "core", "project")
-	str(g.Account, "core", "account")
-	str(g.ImpersonateServiceAccount, "auth", "impersonate_service_account")
-	str(g.AccessTokenFile, "auth", "access_token_file")
-	str(g.BillingProject, "billing", "quota_project")
-	str(g.Verbosity, "core", "verbosity")
-	str(g.TraceToken, "core", "trace_token")
-	str(g.UniverseDomain, "core", "universe_domain")
-	str(g.AuthoritySelector, "auth", "authority_selector")
-	str(g.AuthorizationTokenFile, "auth", "authorization_token_file")
-	str(g.CredentialFileOverride, "auth", "credential_file_override")
-	str(g.HTTPTimeout, "core", "http_timeout")
-	if g.Quiet.Set && g.Quiet.Value {
-		// StoreConstProperty(core/disable_prompts, True): there is no
-		// --no-quiet in gcloud.
-		c.SetFlag("core", "disable_prompts", "True")
-	}
-	boolean(g.LogHTTP, "core", "log_http")
-	boolean(g.UserOutputEnabled, "core", "user_output_enabled")
-}
 
 // setProjectHelp is gcloud's _SET_PROJECT_HELP, appended to project errors.
 const setProjectHelp = "To set your project, run:\n\n  $ gcloud config set project PROJECT_ID\n\nor to unset it, run:\n\n  $ gcloud config unset project"
 
 // ErrNoProject is gcloud run deploy's error when no project is configured
 // (exit status 1).
-var ErrNoProject error = &deploy.ValueError{
+var ErrNoProject error = &ValueError{
 	Command: "gcloud.run.deploy",
 	Msg:     "The [project] resource is not properly specified. Please specify the argument [--project] on the command line or set the property [core/project].",
 }
@@ -86,7 +33,7 @@ var validProject = sync.OnceValue(func() *regexp.Regexp {
 //     (reported by "gcloud" rather than "gcloud.run.deploy" when it came from the flag)
 //   - all digits: the "set to Project number" errors.
 //
-// All errors are *deploy.ValueError (exit status 1).
+// All errors are *ValueError (exit status 1).
 func (c *Config) Project(flag string) (string, error) {
 	v, src, ok := flag, SourceFlag, flag != ""
 	if !ok {
@@ -104,7 +51,7 @@ func (c *Config) Project(flag string) (string, error) {
 func validateProject(v string, fromFlag bool) error {
 	cmd := "gcloud.run.deploy"
 	if v == "" {
-		return &deploy.ValueError{Command: cmd, Msg: "The project property is set to the empty string, which is invalid.\n" + setProjectHelp}
+		return &ValueError{Command: cmd, Msg: "The project property is set to the empty string, which is invalid.\n" + setProjectHelp}
 	}
 	if fromFlag {
 		// The flag's StoreProperty action validates while parsing.
@@ -112,15 +59,15 @@ func validateProject(v string, fromFlag bool) error {
 	}
 	if !validProject().MatchString(v) {
 		if looksLikeProjectName(v) {
-			return &deploy.ValueError{Command: cmd, Msg: "The project property must be set to a valid project ID, not the project name [" + v + "]\n" + setProjectHelp}
+			return &ValueError{Command: cmd, Msg: "The project property must be set to a valid project ID, not the project name [" + v + "]\n" + setProjectHelp}
 		}
-		return &deploy.ValueError{Command: cmd, Msg: "The project property must be set to a valid project ID, [" + v + "] is not a valid project ID.\n" + setProjectHelp}
+		return &ValueError{Command: cmd, Msg: "The project property must be set to a valid project ID, [" + v + "] is not a valid project ID.\n" + setProjectHelp}
 	}
 	if isDigits(v) {
 		if fromFlag {
-			return &deploy.ValueError{Command: "gcloud.run.deploy", Msg: "The value of ``--project'' flag was set to Project number.To use this command, set it to PROJECT ID instead."}
+			return &ValueError{Command: "gcloud.run.deploy", Msg: "The value of ``--project'' flag was set to Project number.To use this command, set it to PROJECT ID instead."}
 		}
-		return &deploy.ValueError{Command: "gcloud.run.deploy", Msg: "The value of ``core/project'' property is set to project number.To use this command, set ``--project'' flag to PROJECT ID or set ``core/project'' property to PROJECT ID."}
+		return &ValueError{Command: "gcloud.run.deploy", Msg: "The value of ``core/project'' property is set to project number.To use this command, set ``--project'' flag to PROJECT ID or set ``core/project'' property to PROJECT ID."}
 	}
 	return nil
 }
@@ -149,7 +96,7 @@ func isDigits(s string) bool {
 // ErrNoRegion is gcloud run deploy's error when no region is given and none
 // can be prompted for (exit status 1). Region returns exactly this value when
 // the region is unset, which is when gcloud would prompt.
-var ErrNoRegion error = &deploy.ValueError{
+var ErrNoRegion error = &ValueError{
 	Command: "gcloud.run.deploy",
 	Msg:     "You must specify a region. Either use the `--region` flag or set the run/region property.",
 }
@@ -169,7 +116,7 @@ func (c *Config) Region(flag string) (string, error) {
 		return "", ErrNoRegion
 	}
 	if v == "" {
-		e := *ErrNoRegion.(*deploy.ValueError)
+		e := *ErrNoRegion.(*ValueError)
 		return "", &e
 	}
 	return v, nil

@@ -3,8 +3,6 @@ package wrap
 import (
 	"errors"
 	"testing"
-
-	"github.com/rundeploy/rundeploy/deploy"
 )
 
 func configFrom(t *testing.T, e env, file string) *Config {
@@ -67,7 +65,7 @@ func TestProject(t *testing.T) {
 				}
 				return
 			}
-			var ve *deploy.ValueError
+			var ve *ValueError
 			if !errors.As(err, &ve) {
 				t.Fatalf("Project(%q) = %q, %v; want a ValueError", tt.flag, got, err)
 			}
@@ -116,73 +114,11 @@ func TestRegion(t *testing.T) {
 	}
 }
 
-func TestApplyGlobals(t *testing.T) {
-	c := configFrom(t, env{
-		"CLOUDSDK_CORE_PROJECT":         "env-proj",
-		"CLOUDSDK_CORE_DISABLE_PROMPTS": "0",
-		"CLOUDSDK_CORE_LOG_HTTP":        "true",
-	}, "[core]\naccount = file@example.com\nverbosity = info\n")
-	g := &Globals{
-		Project:                   deploy.String{Set: true, Value: "flag-proj"},
-		Quiet:                     deploy.Bool{Set: true, Value: true},
-		LogHTTP:                   deploy.Bool{Set: true, Value: false},
-		ImpersonateServiceAccount: deploy.String{Set: true, Value: "sa@p.iam.gserviceaccount.com"},
-		AccessTokenFile:           deploy.String{Set: true, Value: "/tok"},
-		BillingProject:            deploy.String{Set: true, Value: "bill"},
-		CredentialFileOverride:    deploy.String{Set: true, Value: "/key.json"},
-		UniverseDomain:            deploy.String{Set: true, Value: "example.net"},
-	}
-	c.ApplyGlobals(g)
-	checks := []struct {
-		what string
-		got  any
-		want any
-	}{
-		{"project", must(c.Project("")), "flag-proj"},
-		{"account (file, no flag)", c.Account(), "file@example.com"},
-		{"disable prompts (--quiet over env 0)", c.DisablePrompts(), true},
-		{"log http (--no-log-http over env)", c.LogHTTP(), false},
-		{"verbosity (file)", c.Verbosity(), "info"},
-		{"impersonate", c.ImpersonateServiceAccount(), "sa@p.iam.gserviceaccount.com"},
-		{"access token file", c.AccessTokenFile(), "/tok"},
-		{"billing", c.BillingProject(), "bill"},
-		{"credential file override", c.CredentialFileOverride(), "/key.json"},
-		{"universe", c.UniverseDomain(), "example.net"},
-	}
-	for _, ch := range checks {
-		if ch.got != ch.want {
-			t.Errorf("%s = %v, want %v", ch.what, ch.got, ch.want)
-		}
-	}
-
-	// Flags that were not given leave the properties alone.
-	c2 := configFrom(t, env{"CLOUDSDK_CORE_DISABLE_PROMPTS": "1"}, "")
-	c2.ApplyGlobals(&Globals{})
-	if !c2.DisablePrompts() || c2.LogHTTP() || c2.Verbosity() != "warning" || c2.UniverseDomain() != "googleapis.com" {
-		t.Errorf("defaults: prompts=%v logHTTP=%v verbosity=%q universe=%q", c2.DisablePrompts(), c2.LogHTTP(), c2.Verbosity(), c2.UniverseDomain())
-	}
-}
-
 func must[T any](v T, err error) T {
 	if err != nil {
 		panic(err)
 	}
 	return v
-}
-
-func TestGlobalsLoad(t *testing.T) {
-	dir := newConfigDir(t, "default", map[string]string{
-		"default": "[core]\nproject = d\n",
-		"other":   "[core]\nproject = o\n[run]\nregion = r\n",
-	})
-	g := &Globals{Configuration: deploy.String{Set: true, Value: "other"}, Account: deploy.String{Set: true, Value: "a@b.c"}}
-	c, err := g.Load(env{"CLOUDSDK_CONFIG": dir, "PATH": t.TempDir()}.get)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.Name != "other" || must(c.Project("")) != "o" || must(c.Region("")) != "r" || c.Account() != "a@b.c" {
-		t.Errorf("got name=%q project=%q region=%q account=%q", c.Name, must(c.Project("")), must(c.Region("")), c.Account())
-	}
 }
 
 func TestVerbosity(t *testing.T) {

@@ -21,7 +21,8 @@ import (
 	"github.com/rundeploy/rundeploy/internal/fakegcp"
 )
 
-// binary is the rundeploy executable built by TestMain.
+// binary is the rundeploy executable built by TestMain, with
+// rundeploy-engine beside it as installed.
 var binary string
 
 func TestMain(m *testing.M) {
@@ -34,10 +35,10 @@ func TestMain(m *testing.M) {
 	if runtime.GOOS == "windows" {
 		binary += ".exe"
 	}
-	build := exec.Command("go", "build", "-o", binary, ".")
+	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), ".", "../rundeploy-engine")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building rundeploy:", err)
+		fmt.Fprintln(os.Stderr, "building rundeploy and rundeploy-engine:", err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -58,6 +59,7 @@ type world struct {
 	s   *fakegcp.Server
 	dir string // HOME and CLOUDSDK_CONFIG live here
 	env []string
+	bin string // the rundeploy to run; "" means binary
 }
 
 func newWorld(t *testing.T, opts fakegcp.Options) *world {
@@ -105,7 +107,11 @@ func (w *world) runEnv(extra []string, args ...string) result {
 	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
+	bin := binary
+	if w.bin != "" {
+		bin = w.bin
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(append([]string{}, w.env...), extra...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -2,6 +2,11 @@
 // the same flags and configuration, deployed through the Cloud Run Admin
 // API v2, after checking that the caller and the Cloud Run service agent can
 // read the container image.
+//
+// This binary is the front door: help, version, argument errors and
+// commands for the real gcloud are answered here, with no Google client
+// library loaded; deploys and the emulator run in rundeploy-engine,
+// installed beside it.
 package main
 
 import (
@@ -16,7 +21,7 @@ var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := newApp().run(ctx, os.Args)
+	code := newFront().Run(ctx, os.Args)
 	stop()
 	os.Exit(code)
 }

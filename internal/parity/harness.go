@@ -593,10 +593,11 @@ func (cfg Config) judge(c Case, details []string, diffs []Difference) Result {
 	return Result{Status: Fail, Details: out}
 }
 
-// BuildRundeploy builds ./cmd/rundeploy of the module at root into dir.
+// BuildRundeploy builds ./cmd/rundeploy and ./cmd/rundeploy-engine of the
+// module at root into dir and returns the path of rundeploy.
 func BuildRundeploy(ctx context.Context, root, dir string) (string, error) {
 	bin := filepath.Join(dir, "rundeploy")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/rundeploy")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(os.PathSeparator), "./cmd/rundeploy", "./cmd/rundeploy-engine")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build rundeploy: %w\n%s", err, out)

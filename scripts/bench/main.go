@@ -38,7 +38,7 @@ func main() {
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "rundeploy")
 	// Built as the release is (.goreleaser.yaml): trimmed, no symbol tables.
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./cmd/rundeploy")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", dir+string(os.PathSeparator), "./cmd/rundeploy", "./cmd/rundeploy-engine")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stderr = os.Stderr
 	check(build.Run())
