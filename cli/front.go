@@ -11,8 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"github.com/rundeploy/rundeploy/wrap"
 )
@@ -236,4 +240,47 @@ func StripOwnFlags(args []string) []string {
 		}
 	}
 	return out
+}
+
+// Main runs f on the process's command line with a context that ends on
+// an interrupt or SIGTERM, and exits with its status.
+func (f *Front) Main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := f.Run(ctx, os.Args)
+	stop()
+	os.Exit(code)
+}
+
+// FrontVersionVariable carries rundeploy's version to the rundeploy-engine
+// it runs, which warns when the two differ.
+const FrontVersionVariable = "RUNDEPLOY_FRONT_VERSION"
+
+// Version is the version to report: stamped (a release build's
+// -X main.version) when not "dev", else the module version `go install
+// ...@vX` recorded, else "dev".
+func Version(stamped string) string {
+	if stamped != "dev" && stamped != "" {
+		return stamped
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// CheckFrontVersion is called by rundeploy-engine: when it was run by a
+// rundeploy of another version it warns (the two read the command line
+// alike only when they come from one release), and it removes the variable
+// so that programs it runs do not see it.
+func (f *Front) CheckFrontVersion() {
+	const prefix = FrontVersionVariable + "="
+	for i, kv := range f.Environ {
+		if v, ok := strings.CutPrefix(kv, prefix); ok {
+			if v != f.Version {
+				fmt.Fprintf(f.Stderr, "WARNING: rundeploy %s is running rundeploy-engine %s; install both from one release.\n", v, f.Version)
+			}
+			f.Environ = append(f.Environ[:i:i], f.Environ[i+1:]...)
+			return
+		}
+	}
 }

@@ -23,11 +23,12 @@ func newApp() *app {
 		Front: cli.Front{
 			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 			Getenv: os.Getenv, Environ: os.Environ(),
-			Version: version,
+			Version: cli.Version(version),
 		},
 		stdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
+	a.CheckFrontVersion()
 	a.Deploy = a.deploy
 	a.Emulator = func(ctx context.Context, inv cli.Invocation) int { return a.emulator(ctx, inv.Args) }
 	return a

@@ -112,7 +112,7 @@ func serviceName(cmd *cli.Command) (string, error) {
 func (a *app) clientOptions(cfg *wrap.Config, creds *auth.Credentials, billing string) []option.ClientOption {
 	opts := []option.ClientOption{
 		option.WithTokenSource(creds.TokenSource),
-		option.WithUserAgent("rundeploy/" + version),
+		option.WithUserAgent("rundeploy/" + a.Version),
 	}
 	if billing == "" {
 		billing, _ = cfg.Get("billing", "quota_project")
@@ -173,7 +173,7 @@ func (a *app) apply(ctx context.Context, s *session, images []preflight.Image) e
 	iamCtx, stopIAM := context.WithCancel(ctx)
 	canSetIAM, iamDone := a.askCanSetIAM(iamCtx, s, client, existing)
 	defer func() { stopIAM(); <-iamDone }() // before the client is closed
-	planOpts := deploy.PlanOptions{ClientName: "rundeploy", ClientVersion: version, Rand: rand.Reader}
+	planOpts := deploy.PlanOptions{ClientName: "rundeploy", ClientVersion: a.Version, Rand: rand.Reader}
 	if !s.quiet {
 		planOpts.Confirm = func(q string) (bool, error) { return confirm(a.Stdin, a.Stderr, q+" (y/N)?  ", false) }
 	}

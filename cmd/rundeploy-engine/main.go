@@ -6,19 +6,7 @@
 // directly, it behaves exactly as rundeploy does.
 package main
 
-import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-)
-
 // version is stamped by the release build (-ldflags "-X main.version=...").
 var version = "dev"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := newApp().Run(ctx, os.Args)
-	stop()
-	os.Exit(code)
-}
+func main() { newApp().Main() }

@@ -31,7 +31,7 @@ func newFront() *cli.Front {
 	f := &cli.Front{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Getenv: os.Getenv, Environ: os.Environ(),
-		Version: version,
+		Version: cli.Version(version),
 	}
 	f.Deploy = func(ctx context.Context, _ *cli.Command, inv cli.Invocation) int { return runEngine(f, inv) }
 	f.Emulator = func(ctx context.Context, inv cli.Invocation) int { return runEngine(f, inv) }
@@ -46,7 +46,8 @@ func runEngine(f *cli.Front, inv cli.Invocation) int {
 	if err != nil {
 		return f.Fail(err)
 	}
-	if err := wrap.Replace(path, inv.Argv, f.Environ); err != nil {
+	env := append(f.Environ[:len(f.Environ):len(f.Environ)], cli.FrontVersionVariable+"="+f.Version)
+	if err := wrap.Replace(path, inv.Argv, env); err != nil {
 		return f.Fail(fmt.Errorf("running %s: %w", path, err))
 	}
 	return 0

@@ -9,19 +9,7 @@
 // installed beside it.
 package main
 
-import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-)
-
 // version is stamped by the release build (-ldflags "-X main.version=...").
 var version = "dev"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := newFront().Run(ctx, os.Args)
-	stop()
-	os.Exit(code)
-}
+func main() { newFront().Main() }
