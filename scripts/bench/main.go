@@ -9,7 +9,9 @@
 //     notices (target: within one round trip, thanks to the :wait long poll);
 //   - the preflight's cost under 100 ms of injected latency per request
 //     (target: at most about one extra round trip over --no-preflight);
-//   - start-up: a bad flag costs what --help costs.
+//   - start-up: a bad flag costs --help plus reading the command line
+//     (building the kong grammar); neither loads a Google client library,
+//     because rundeploy runs rundeploy-engine only to deploy.
 package main
 
 import (
@@ -37,7 +39,8 @@ func main() {
 	check(err)
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "rundeploy")
-	// Built as the release is (.goreleaser.yaml): trimmed, no symbol tables.
+	// Built as the release is (.goreleaser.yaml): trimmed, no symbol tables,
+	// rundeploy-engine beside rundeploy.
 	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", dir+string(os.PathSeparator), "./cmd/rundeploy", "./cmd/rundeploy-engine")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stderr = os.Stderr
