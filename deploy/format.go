@@ -195,17 +195,7 @@ func (p *formatParser) token(stop string) string {
 	for !p.eof() && !strings.ContainsRune(stop, rune(p.peek())) {
 		c := p.peek()
 		if c == '"' || c == '\'' {
-			p.pos++
-			for !p.eof() && p.peek() != c {
-				if p.peek() == '\\' && p.pos+1 < len(p.expr) {
-					p.pos++
-				}
-				b.WriteByte(p.peek())
-				p.pos++
-			}
-			if !p.eof() {
-				p.pos++
-			}
+			b.WriteString(p.quoted())
 			continue
 		}
 		b.WriteByte(c)

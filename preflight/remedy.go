@@ -1,15 +1,20 @@
 package preflight
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/rundeploy/rundeploy/cli"
+)
 
 // Scope is where roles/artifactregistry.reader is granted.
 type Scope string
 
+// The scopes are the values of --grant-scope (cli.PreflightFlags.Scope).
 const (
 	// ScopeRepository grants on the image's repository (least privilege, default).
-	ScopeRepository Scope = "repository"
+	ScopeRepository Scope = cli.ScopeRepository
 	// ScopeProject grants on the image's project (every repository in it).
-	ScopeProject Scope = "project"
+	ScopeProject Scope = cli.ScopeProject
 )
 
 // remedy builds the grant of roles/artifactregistry.reader to member that

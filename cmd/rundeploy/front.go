@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 
 	"github.com/rundeploy/rundeploy/cli"
@@ -64,17 +63,8 @@ func findEngine(getenv func(string) string) (string, error) {
 	if p := getenv(EngineVariable); p != "" {
 		return p, nil
 	}
-	if self, err := os.Executable(); err == nil {
-		dirs := []string{filepath.Dir(self)}
-		if real, err := filepath.EvalSymlinks(self); err == nil {
-			dirs = append(dirs, filepath.Dir(real))
-		}
-		for _, d := range dirs {
-			p := filepath.Join(d, engineName)
-			if st, err := os.Stat(p); err == nil && !st.IsDir() {
-				return p, nil
-			}
-		}
+	if p, ok := wrap.FindBeside(engineName); ok {
+		return p, nil
 	}
 	if p, err := exec.LookPath("rundeploy-engine"); err == nil {
 		return p, nil

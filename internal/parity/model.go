@@ -175,6 +175,22 @@ type volume struct {
 // addVolumes records volumes and the containers' mounts, renaming
 // generated volume names after where they are mounted (or their content)
 // so random names compare equal.
+// templateLabels records the revision template's labels; the nonce label
+// every deploy sets is recorded as present (or malformed), not by value.
+func (m Model) templateLabels(labels map[string]string) {
+	for k, v := range labels {
+		if k == nonceLb {
+			if nonce.MatchString(v) {
+				m.set("tmpl.nonce", "set")
+			} else {
+				m.set("tmpl.nonce", "bad:"+v)
+			}
+			continue
+		}
+		m.set("tmpl.labels."+k, "="+v)
+	}
+}
+
 func (m Model) addVolumes(vols []volume, mounts map[string][][2]string) {
 	rename := map[string]string{}
 	for _, v := range vols {

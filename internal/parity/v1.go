@@ -195,17 +195,7 @@ func FromV1(body []byte, t Target) (Model, error) {
 	tm := s.Spec.Template.Metadata
 	ts := s.Spec.Template.Spec
 	ta := tm.Annotations
-	for k, v := range tm.Labels {
-		if k == nonceLb {
-			if nonce.MatchString(v) {
-				m.set("tmpl.nonce", "set")
-			} else {
-				m.set("tmpl.nonce", "bad:"+v)
-			}
-			continue
-		}
-		m.set("tmpl.labels."+k, "="+v)
-	}
+	m.templateLabels(tm.Labels)
 	m.set("tmpl.revision", maskRevision(tm.Name))
 
 	aliases := map[string]string{}

@@ -77,17 +77,7 @@ func FromV2Service(s *runpb.Service, t Target) Model {
 	}
 
 	tm := s.GetTemplate()
-	for k, v := range tm.GetLabels() {
-		if k == nonceLb {
-			if nonce.MatchString(v) {
-				m.set("tmpl.nonce", "set")
-			} else {
-				m.set("tmpl.nonce", "bad:"+v)
-			}
-			continue
-		}
-		m.set("tmpl.labels."+k, "="+v)
-	}
+	m.templateLabels(tm.GetLabels())
 	for k, v := range tm.GetAnnotations() {
 		if ignoredAnnotations[k] {
 			continue
