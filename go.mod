@@ -9,7 +9,7 @@ require (
 	cloud.google.com/go/longrunning v1.5.0
 	cloud.google.com/go/policytroubleshooter v1.18.1
 	cloud.google.com/go/resourcemanager v1.18.1
-	cloud.google.com/go/run v1.24.1
+	cloud.google.com/go/run v1.25.0
 	github.com/alecthomas/kong v1.17.0
 	github.com/briandowns/spinner v1.23.2
 	github.com/creack/pty v1.1.24
