@@ -11,12 +11,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"syscall"
 
 	"github.com/rundeploy/rundeploy/wrap"
 )
@@ -87,10 +84,9 @@ func alias(args, argv []string) Invocation {
 
 // Front is the part of rundeploy that needs no Google client library:
 // reading the command line, help, version, argument errors, and handing
-// commands to the real gcloud. The rundeploy binary is only this, so that
-// these cost no more than starting a small program; it runs
-// rundeploy-engine for everything else. rundeploy-engine runs the same
-// Front with Deploy and Emulator done in-process.
+// commands to the real gcloud. Package command gives it Deploy and
+// Emulator; keeping cli free of the Google clients keeps a light front
+// door possible.
 type Front struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -242,19 +238,6 @@ func StripOwnFlags(args []string) []string {
 	return out
 }
 
-// Main runs f on the process's command line with a context that ends on
-// an interrupt or SIGTERM, and exits with its status.
-func (f *Front) Main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := f.Run(ctx, os.Args)
-	stop()
-	os.Exit(code)
-}
-
-// FrontVersionVariable carries rundeploy's version to the rundeploy-engine
-// it runs, which warns when the two differ.
-const FrontVersionVariable = "RUNDEPLOY_FRONT_VERSION"
-
 // Version is the version to report: stamped (a release build's
 // -X main.version) when not "dev", else the module version `go install
 // ...@vX` recorded, else "dev".
@@ -266,21 +249,4 @@ func Version(stamped string) string {
 		return bi.Main.Version
 	}
 	return "dev"
-}
-
-// CheckFrontVersion is called by rundeploy-engine: when it was run by a
-// rundeploy of another version it warns (the two read the command line
-// alike only when they come from one release), and it removes the variable
-// so that programs it runs do not see it.
-func (f *Front) CheckFrontVersion() {
-	const prefix = FrontVersionVariable + "="
-	for i, kv := range f.Environ {
-		if v, ok := strings.CutPrefix(kv, prefix); ok {
-			if v != f.Version {
-				fmt.Fprintf(f.Stderr, "WARNING: rundeploy %s is running rundeploy-engine %s; install both from one release.\n", v, f.Version)
-			}
-			f.Environ = append(f.Environ[:i:i], f.Environ[i+1:]...)
-			return
-		}
-	}
 }

@@ -145,25 +145,7 @@ func TestFailStatus(t *testing.T) {
 	}
 }
 
-func TestCheckFrontVersion(t *testing.T) {
-	for _, tt := range []struct {
-		environ []string
-		warn    bool
-	}{
-		{[]string{"A=1", FrontVersionVariable + "=1.2.3", "B=2"}, false},
-		{[]string{"A=1", FrontVersionVariable + "=1.2.2", "B=2"}, true},
-		{[]string{"A=1", "B=2"}, false},
-	} {
-		var stderr bytes.Buffer
-		f := &Front{Stderr: &stderr, Version: "1.2.3", Environ: append([]string{}, tt.environ...)}
-		f.CheckFrontVersion()
-		if got := stderr.Len() > 0; got != tt.warn {
-			t.Errorf("%q: warned %v (%q), want %v", tt.environ, got, stderr.String(), tt.warn)
-		}
-		if !reflect.DeepEqual(f.Environ, []string{"A=1", "B=2"}) {
-			t.Errorf("%q: environment left %q", tt.environ, f.Environ)
-		}
-	}
+func TestVersion(t *testing.T) {
 	if v := Version("v1.0.0"); v != "v1.0.0" {
 		t.Errorf("Version(stamped) = %q", v)
 	}

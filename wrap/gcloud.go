@@ -77,23 +77,6 @@ func selfExecutable() string {
 	return p
 }
 
-// FindBeside returns the executable file name in the directory of this
-// executable as invoked, or else in the directory of its resolved target
-// (a symbolic link such as Homebrew's bin/rundeploy points into the
-// installation directory). ok is false when neither holds one.
-func FindBeside(name string) (path string, ok bool) {
-	invoked, err := os.Executable()
-	if err != nil {
-		return "", false
-	}
-	for _, dir := range []string{filepath.Dir(invoked), filepath.Dir(selfExecutable())} {
-		if p := filepath.Join(dir, name); isExecutable(p) {
-			return p, true
-		}
-	}
-	return "", false
-}
-
 // isSelf reports whether p is (a link to) the executable self.
 func isSelf(p, self string) bool {
 	if self == "" {

@@ -21,8 +21,7 @@ import (
 	"github.com/rundeploy/rundeploy/internal/fakegcp"
 )
 
-// binary is the rundeploy executable built by TestMain, with
-// rundeploy-engine beside it as installed.
+// binary is the rundeploy executable built by TestMain.
 var binary string
 
 func TestMain(m *testing.M) {
@@ -35,10 +34,10 @@ func TestMain(m *testing.M) {
 	if runtime.GOOS == "windows" {
 		binary += ".exe"
 	}
-	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), ".", "../rundeploy-engine")
+	build := exec.Command("go", "build", "-o", dir+string(os.PathSeparator), ".")
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building rundeploy and rundeploy-engine:", err)
+		fmt.Fprintln(os.Stderr, "building rundeploy:", err)
 		os.Exit(1)
 	}
 	code := m.Run()

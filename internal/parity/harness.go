@@ -597,7 +597,7 @@ func (cfg Config) judge(c Case, details []string, diffs []Difference) Result {
 // module at root into dir and returns the path of rundeploy.
 func BuildRundeploy(ctx context.Context, root, dir string) (string, error) {
 	bin := filepath.Join(dir, "rundeploy")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(os.PathSeparator), "./cmd/rundeploy", "./cmd/rundeploy-engine")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(os.PathSeparator), "./cmd/rundeploy")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build rundeploy: %w\n%s", err, out)

@@ -41,7 +41,7 @@ func main() {
 	bin := filepath.Join(dir, "rundeploy")
 	// Built as the release is (.goreleaser.yaml): trimmed, no symbol tables,
 	// rundeploy-engine beside rundeploy.
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", dir+string(os.PathSeparator), "./cmd/rundeploy", "./cmd/rundeploy-engine")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", dir+string(os.PathSeparator), "./cmd/rundeploy")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stderr = os.Stderr
 	check(build.Run())

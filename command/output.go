@@ -1,4 +1,4 @@
-package main
+package command
 
 import (
 	"cloud.google.com/go/run/apiv2/runpb"
