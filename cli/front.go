@@ -1,9 +1,9 @@
 // Package cli is rundeploy's command line: the flags of `gcloud run deploy`
 // and their values (Flags, Globals, PreflightFlags), the kong grammar that
 // reads them with gcloud's argparse rules and messages (Parse), the help,
-// and the front door (Front) that decides what a command line asks for. It
-// needs no Google client library, so that the rundeploy binary, which is
-// only this, starts in a few milliseconds.
+// and Front, which decides what a command line asks for. It needs no Google
+// client library (a test keeps it so): help and argument errors are served
+// before any of them is touched.
 package cli
 
 import (

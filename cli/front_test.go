@@ -31,7 +31,7 @@ func TestReadInvocation(t *testing.T) {
 			Argv: []string{"gcloud", "--project", "p", "run", "deploy", "web"}}},
 		{[]string{"rundeploy", "gcloud", "compute", "instances", "list"}, Invocation{Kind: KindGcloud,
 			Args: []string{"compute", "instances", "list"}, Argv: []string{"gcloud", "compute", "instances", "list"}}},
-		// Run through a link named gcloud, the engine is told so.
+		// Run through a link named gcloud, the deploy is told so.
 		{[]string{"/opt/bin/gcloud", "run", "deploy", "web"}, Invocation{Kind: KindDeploy, Args: []string{"web"},
 			Gcloud: []string{"run", "deploy", "web"}, Argv: []string{"gcloud", "run", "deploy", "web"}}},
 		{[]string{"gcloud.exe", "beta", "run", "deploy"}, Invocation{Kind: KindGcloud,
@@ -74,8 +74,8 @@ func TestStripOwnFlags(t *testing.T) {
 	}
 }
 
-// TestFrontRun covers the decisions the front door makes without the
-// engine: help, version, errors with gcloud's exit status, hand-offs to
+// TestFrontRun covers the decisions Front makes before a deploy starts:
+// help, version, errors with gcloud's exit status, hand-offs to
 // gcloud, and a checked deploy passed on.
 func TestFrontRun(t *testing.T) {
 	var deployed *Command

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rundeploy/rundeploy/internal/gcloudtest"
 	"github.com/rundeploy/rundeploy/wrap"
 )
 
@@ -216,8 +217,8 @@ func gcloudSubset(want []recorded) []int {
 // and checks the recording still holds (or rewrites it with
 // -update-gcloud-golden). Skipped without /usr/bin/gcloud and in -short mode.
 func TestGcloudRecording(t *testing.T) {
-	if _, err := os.Stat(gcloudPath); err != nil {
-		t.Skip("gcloud not installed")
+	if !*updateGolden {
+		gcloudtest.Real(t)
 	}
 	if testing.Short() && !*updateGolden {
 		t.Skip("runs gcloud once per case")

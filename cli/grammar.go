@@ -46,11 +46,6 @@ var choices = map[string][]string{
 	"connectivity":                    {"external", "internal"},
 }
 
-// hiddenChoices are accepted but not listed or suggested (gcloud's
-// hidden_choices). None of run deploy's choice flags has any: the deprecated
-// --vpc-egress=all is still listed and suggested.
-var hiddenChoices = map[string][]string{}
-
 // flagSpec is what the argparse-style reader needs to know about a flag.
 type flagSpec struct {
 	name      string // without "--"

@@ -117,16 +117,9 @@ var maybeYouMeant = []string{
 
 // invalidChoice is argparse's choice error with gcloud's suggestion text.
 func invalidChoice(display, flag, value string) error {
-	hidden := map[string]bool{}
-	for _, h := range hiddenChoices[flag] {
-		hidden[h] = true
-	}
-	var visible []string
-	for _, c := range choices[flag] {
-		if !hidden[c] {
-			visible = append(visible, c)
-		}
-	}
+	// None of run deploy's choice flags has gcloud hidden_choices: the
+	// deprecated --vpc-egress=all is still listed and suggested.
+	visible := append([]string(nil), choices[flag]...)
 	sort.Strings(visible)
 	msg := fmt.Sprintf("argument %s: Invalid choice: '%s'.", display, value)
 	if s := closestMatch(strings.ToLower(value), visible); s != "" {

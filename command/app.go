@@ -11,8 +11,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"golang.org/x/term"
 
@@ -78,12 +76,4 @@ func System(version string) Options {
 		Environ: os.Environ(),
 		Version: cli.Version(version),
 	}
-}
-
-// Main runs the process's command line with a context that ends on an
-// interrupt or SIGTERM, and returns the exit status.
-func Main(version string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return Run(ctx, System(version), os.Args)
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	run "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/run/apiv2/runpb"
@@ -310,5 +309,3 @@ func (a *app) requiresAuth(ctx context.Context, s *session, c *run.ServicesClien
 func (a *app) registryTransport() http.RoundTripper {
 	return transport.Registry(transport.New(), a.Getenv)
 }
-
-var _ = time.Second

@@ -7,7 +7,7 @@ package deploy
 // Plan turns the parsed command line into the Cloud Run Admin API v2 Service
 // that Apply sends. It reproduces the changes `gcloud run deploy` makes to the
 // v1 (Knative) object, translated to the v2 fields that carry the same
-// settings: see /work/shared/reference/gcloud-run-deploy.md §1 for the table
+// settings: see gcloud-run-deploy.md (the reference) §1 for the table
 // and docs/differences.md ("## Plan") for the places where v2 forces a choice.
 //
 // The changes are applied in the order gcloud applies its ConfigChangers

@@ -5,7 +5,10 @@
 package main
 
 import (
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/rundeploy/rundeploy/command"
 )
@@ -13,4 +16,11 @@ import (
 // version is stamped by the release build (-ldflags "-X main.version=...").
 var version = "dev"
 
-func main() { os.Exit(command.Main(version)) }
+func main() {
+	// An interrupt or SIGTERM cancels the run; the command reports what was
+	// left (gcloud's "Aborted by user" paths) and returns its status.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := command.Run(ctx, command.System(version), os.Args)
+	stop()
+	os.Exit(code)
+}

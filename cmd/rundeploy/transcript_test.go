@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/rundeploy/rundeploy/internal/fakegcp"
+	"github.com/rundeploy/rundeploy/internal/gcloudtest"
 )
 
 var (
@@ -47,10 +48,7 @@ func normaliseTranscript(s string) string {
 }
 
 func TestTranscriptsMatchGcloud(t *testing.T) {
-	gcloud, err := exec.LookPath("gcloud")
-	if err != nil {
-		t.Skip("the real gcloud is not installed")
-	}
+	gcloud := gcloudtest.Real(t)
 	if testing.Short() {
 		t.Skip("runs the real gcloud")
 	}

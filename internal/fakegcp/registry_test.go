@@ -20,6 +20,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/oauth2/google"
+
+	"github.com/rundeploy/rundeploy/internal/gcloudtest"
 )
 
 // overrideTransport sends every request to the server, keeping the Host
@@ -228,10 +230,7 @@ func getJSON(t *testing.T, u, token string) map[string]any {
 
 // TestGcloudDeploy runs the real gcloud against the server (about 3 s).
 func TestGcloudDeploy(t *testing.T) {
-	const gcloud = "/usr/bin/gcloud"
-	if _, err := os.Stat(gcloud); err != nil {
-		t.Skip("gcloud not installed")
-	}
+	gcloud := gcloudtest.Real(t)
 	if testing.Short() {
 		t.Skip("short mode")
 	}

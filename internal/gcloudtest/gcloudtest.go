@@ -5,6 +5,7 @@ package gcloudtest
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -83,3 +84,37 @@ func Calls(t *testing.T, argsFile string) [][]string {
 }
 
 func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// RealVariable switches on the tests that run the real gcloud (recordings,
+// transcripts, live parity). scripts/test, which CI runs, sets it; a plain
+// `go test ./...` leaves them out and stays fast.
+const RealVariable = "RUNDEPLOY_GCLOUD_TESTS"
+
+// Real returns the path of the real gcloud for a test that runs it. The test
+// is skipped unless RUNDEPLOY_GCLOUD_TESTS=1; with the switch on, a missing
+// gcloud fails the test rather than skipping it, so CI cannot pass without
+// comparing against gcloud.
+func Real(t testing.TB) string {
+	t.Helper()
+	if os.Getenv(RealVariable) != "1" {
+		t.Skip("runs the real gcloud: set " + RealVariable + "=1 (scripts/test does)")
+	}
+	p, err := RealPath()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// RealPath finds the real gcloud: /usr/bin/gcloud (where CI's Debian
+// package installs it), else the first gcloud on PATH.
+func RealPath() (string, error) {
+	if _, err := os.Stat("/usr/bin/gcloud"); err == nil {
+		return "/usr/bin/gcloud", nil
+	}
+	p, err := exec.LookPath("gcloud")
+	if err != nil {
+		return "", fmt.Errorf("%s=1 but the real gcloud is not installed: %v", RealVariable, err)
+	}
+	return p, nil
+}

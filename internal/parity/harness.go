@@ -593,8 +593,8 @@ func (cfg Config) judge(c Case, details []string, diffs []Difference) Result {
 	return Result{Status: Fail, Details: out}
 }
 
-// BuildRundeploy builds ./cmd/rundeploy and ./cmd/rundeploy-engine of the
-// module at root into dir and returns the path of rundeploy.
+// BuildRundeploy builds ./cmd/rundeploy of the module at root into dir and
+// returns the path of the binary.
 func BuildRundeploy(ctx context.Context, root, dir string) (string, error) {
 	bin := filepath.Join(dir, "rundeploy")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(os.PathSeparator), "./cmd/rundeploy")

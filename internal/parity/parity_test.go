@@ -7,13 +7,15 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/rundeploy/rundeploy/internal/gcloudtest"
 )
 
 // TestParity runs the parity corpus (scripts/parity/corpus.yaml): rundeploy
 // is built and run live against internal/fakegcp; gcloud's side is
 // replayed from scripts/parity/gcloud528.json, and cases the
 // recording lacks (or every case, with RUNDEPLOY_PARITY=live) run the real
-// /usr/bin/gcloud when it exists and are skipped otherwise.
+// gcloud when RUNDEPLOY_GCLOUD_TESTS=1 and are skipped otherwise.
 //
 // By default it runs the CI subset (every invalid case and the cases marked
 // `ci: true`); RUNDEPLOY_PARITY=full or =live runs the whole corpus.
@@ -44,12 +46,11 @@ func TestParity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gcloud := "/usr/bin/gcloud"
-	if _, err := os.Stat(gcloud); err != nil {
-		if mode == "live" {
-			t.Skip("RUNDEPLOY_PARITY=live needs /usr/bin/gcloud")
-		}
-		gcloud = ""
+	// The real gcloud runs the cases the recording lacks (every case with
+	// RUNDEPLOY_PARITY=live) only when RUNDEPLOY_GCLOUD_TESTS=1.
+	gcloud := ""
+	if mode == "live" || os.Getenv(gcloudtest.RealVariable) == "1" {
+		gcloud = gcloudtest.Real(t)
 	}
 	if gcloud == "" && len(rec.Cases) == 0 {
 		t.Skip("no /usr/bin/gcloud and no recording")

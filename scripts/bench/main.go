@@ -10,8 +10,7 @@
 //   - the preflight's cost under 100 ms of injected latency per request
 //     (target: at most about one extra round trip over --no-preflight);
 //   - start-up: a bad flag costs --help plus reading the command line
-//     (building the kong grammar); neither loads a Google client library,
-//     because rundeploy runs rundeploy-engine only to deploy.
+//     (building the kong grammar), and neither makes a request.
 package main
 
 import (
@@ -40,8 +39,8 @@ func main() {
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "rundeploy")
 	// Built as the release is (.goreleaser.yaml): trimmed, no symbol tables,
-	// rundeploy-engine beside rundeploy.
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", dir+string(os.PathSeparator), "./cmd/rundeploy")
+	// without gRPC's trace registration.
+	build := exec.Command("go", "build", "-trimpath", "-tags", "grpcnotrace", "-ldflags", "-s -w", "-o", dir+string(os.PathSeparator), "./cmd/rundeploy")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stderr = os.Stderr
 	check(build.Run())

@@ -1,8 +1,7 @@
 // Package auth finds the credentials gcloud would use for a command, in
-// gcloud's order, and who they belong to. It is apart from package wrap
-// because the OAuth and metadata libraries it needs cost start-up time that
-// rundeploy's front door (help, argument errors, handing commands to gcloud)
-// must not pay.
+// gcloud's order, and who they belong to. It is apart from package wrap so
+// that the grammar (package cli, which uses wrap) links no OAuth or metadata
+// library: --help and argument errors stay cheap to serve.
 package auth
 
 import (

@@ -2,7 +2,7 @@
 // http.DefaultTransport's proxy (HTTPS_PROXY, NO_PROXY) and TLS
 // (SSL_CERT_FILE) behaviour kept, with gcloud's endpoint overrides applied
 // where a client library takes no endpoint option. It is apart from package
-// wrap so that rundeploy's front door does not load net/http.
+// wrap so that the grammar (package cli, which uses wrap) links no net/http.
 package transport
 
 import (
